@@ -1,0 +1,171 @@
+// The normalized app: what a valid recipe means, with every default filled in and every
+// string form parsed. Everything after validation (render, plan, executors) reads this.
+import { portsOf } from './check.js';
+import type { Recipe } from './schema.js';
+import { parseTemplate, type TemplatePart } from './template.js';
+import { durationMs, durationSeconds, type PortMapping, sizeBytes } from './values.js';
+
+export interface Volume {
+  name: string;
+  target: string;
+  readonly: boolean;
+  owner?: { uid: number; gid?: number };
+  /** A host directory under an allowed root; undefined means the app's data dir. */
+  host?: string;
+}
+
+export interface AppFile {
+  name: string;
+  target: string;
+  content: TemplatePart[];
+  /** The content as written in the recipe, before substitution (for the recipe hash). */
+  template: string;
+  mode: number;
+}
+
+export interface EnvVar {
+  name: string;
+  value: TemplatePart[];
+  /** Values with ${secret:…} never reach the unit; berth writes them to a 0600 env file. */
+  secret: boolean;
+}
+
+export interface Health {
+  cmd: string | string[];
+  intervalMs: number;
+  timeoutMs: number;
+  retries: number;
+  startPeriodMs: number;
+}
+
+export interface Dependency {
+  app: string;
+  condition: 'started' | 'healthy';
+}
+
+export interface Advertisement {
+  type: string;
+  port: number;
+  protocol: 'tcp' | 'udp';
+  name?: TemplatePart[];
+  txt: Record<string, string>;
+}
+
+export interface App {
+  name: string;
+  file: string;
+  description?: string;
+  enabled: boolean;
+  image: string;
+  command?: string[];
+  entrypoint?: string[];
+  user?: string;
+  workdir?: string;
+  stopTimeoutSec: number;
+  network: 'host' | 'bridge' | 'none';
+  ports: PortMapping[];
+  networks: string[];
+  volumes: Volume[];
+  files: AppFile[];
+  env: EnvVar[];
+  devices: { path: string; optional: boolean }[];
+  capabilities: string[];
+  privileged: boolean;
+  memoryBytes?: number;
+  cpuWeight?: number;
+  restart: 'always' | 'on-failure' | 'no';
+  health?: Health;
+  dependsOn: Dependency[];
+  requiresMounts: string[];
+  advertise: Advertisement[];
+}
+
+const template = (s: string): TemplatePart[] => {
+  const t = parseTemplate(s);
+  if (!Array.isArray(t)) throw new Error(`unchecked template: ${s}`);
+  return t;
+};
+
+const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+function owner(text: string | undefined): Volume['owner'] {
+  if (!text) return undefined;
+  const [uid, gid] = text.split(':');
+  return { uid: Number(uid), ...(gid !== undefined ? { gid: Number(gid) } : {}) };
+}
+
+/** Builds the App from a recipe that passed the schema and checkRecipe. */
+export function toApp(r: Recipe, file: string): App {
+  return {
+    name: r.name,
+    file,
+    ...(r.description !== undefined ? { description: r.description } : {}),
+    enabled: r.enabled,
+    image: r.image,
+    ...(r.command ? { command: r.command } : {}),
+    ...(r.entrypoint ? { entrypoint: r.entrypoint } : {}),
+    ...(r.user ? { user: r.user } : {}),
+    ...(r.workdir ? { workdir: r.workdir } : {}),
+    stopTimeoutSec: durationSeconds(r.stop_timeout),
+    network: r.network,
+    ports: portsOf(r),
+    networks: [...new Set(r.networks ?? [])],
+    volumes: Object.entries(r.volumes ?? {})
+      .map(([name, v]) => {
+        const own = owner(v.owner);
+        return {
+          name,
+          target: v.target,
+          readonly: v.readonly,
+          ...(own ? { owner: own } : {}),
+          ...(v.host ? { host: v.host.length > 1 ? v.host.replace(/\/+$/, '') : v.host } : {}),
+        };
+      })
+      .sort(byName),
+    files: Object.entries(r.files ?? {})
+      .map(([name, f]) => ({
+        name,
+        target: f.target,
+        content: template(f.content),
+        template: f.content,
+        mode: Number.parseInt(f.mode, 8),
+      }))
+      .sort(byName),
+    env: Object.entries(r.env ?? {})
+      .map(([name, v]) => {
+        const value = template(String(v));
+        return { name, value, secret: value.some((p) => p.kind === 'secret') };
+      })
+      .sort(byName),
+    devices: (r.devices ?? []).map((d) => ({ path: d.replace(/^-/, ''), optional: d.startsWith('-') })),
+    capabilities: [...new Set((r.capabilities ?? []).map((c) => c.replace(/^CAP_/, '')))],
+    privileged: r.privileged,
+    ...(r.resources?.memory ? { memoryBytes: sizeBytes(r.resources.memory) } : {}),
+    ...(r.resources?.cpu_weight ? { cpuWeight: r.resources.cpu_weight } : {}),
+    restart: r.restart,
+    ...(r.health
+      ? {
+          health: {
+            cmd: r.health.cmd,
+            intervalMs: durationMs(r.health.interval),
+            timeoutMs: durationMs(r.health.timeout),
+            retries: r.health.retries,
+            startPeriodMs: durationMs(r.health.start_period),
+          },
+        }
+      : {}),
+    dependsOn: (r.depends_on ?? []).map((d) =>
+      typeof d === 'string'
+        ? { app: d, condition: 'started' as const }
+        : { app: Object.keys(d)[0]!, condition: Object.values(d)[0]! },
+    ),
+    requiresMounts: r.requires_mounts ?? [],
+    advertise: (r.advertise ?? []).map((a) => ({
+      type: a.type,
+      port: a.port,
+      protocol: a.type.endsWith('._udp') ? ('udp' as const) : ('tcp' as const),
+      ...(a.name !== undefined ? { name: template(a.name) } : {}),
+      txt: Object.fromEntries(Object.entries(a.txt ?? {}).map(([k, v]) => [k, String(v)])),
+    })),
+  };
+}

@@ -1,0 +1,274 @@
+// The recipe format, v1. This zod schema is the single source of truth: the TypeScript
+// types, the JSON Schema (`berth schema`), the README's recipe reference and the
+// "did you mean" key hints are all derived from it.
+import { z } from 'zod';
+import { PORT_STRING_RE, parsePortString } from './values.js';
+
+/** Longest value accepted in a single-line field; longer is almost surely a mistake or an attack. */
+export const MAX_VALUE = 4096;
+/** Largest `files:` content, in characters. */
+export const MAX_FILE_CONTENT = 64 * 1024;
+
+const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
+const NO_CONTROL_EXCEPT_TAB_NL = /^[^\u0000-\u0008\u000b-\u001f\u007f]*$/;
+export const NAME_RE = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
+export const DURATION_RE = /^(?:[0-9]+(?:ms|s|m|h|d))+$/;
+export const SIZE_RE = /^[0-9]+(?:\.[0-9]+)?(?:[kKmMgGtT](?:i?B)?|B)?$/;
+const PATH_SEGMENT_CHARS = /^\/[^\u0000-\u001f\u007f:,]*$/;
+
+/** A single-line string without control characters (tabs and newlines included). */
+const line = (max = MAX_VALUE) =>
+  z
+    .string()
+    .max(max, { error: `is longer than ${max} characters` })
+    .regex(NO_CONTROL, { error: 'must not contain line breaks or control characters' });
+
+const absPath = (what: string) =>
+  line(1024)
+    .regex(PATH_SEGMENT_CHARS, {
+      error: `${what} must be an absolute path (starting with /) without ':' or ','`,
+    })
+    .refine((p) => !p.split('/').some((seg) => seg === '..' || seg === '.'), {
+      error: `${what} must not contain '.' or '..' segments`,
+    });
+
+const duration = line(32)
+  .regex(DURATION_RE, { error: "is not a duration; write e.g. '500ms', '30s', '5m', '1h30m'" })
+  .describe("A duration such as '500ms', '30s', '5m' or '1h30m'.");
+
+const size = line(32)
+  .regex(SIZE_RE, { error: "is not a size; write e.g. '512M' or '2G' (K, M, G, T are powers of 1024)" })
+  .describe("A size such as '512M' or '2G' (K, M, G, T are powers of 1024).");
+
+const port = z
+  .number({ error: 'must be a port number' })
+  .int({ error: 'must be a whole number' })
+  .min(1, { error: 'must be between 1 and 65535' })
+  .max(65535, { error: 'must be between 1 and 65535' });
+
+const userSpec = line(65).regex(
+  /^(?:[a-z_][a-z0-9_-]{0,31}|[0-9]+)(?::(?:[a-z_][a-z0-9_-]{0,31}|[0-9]+))?$/,
+  {
+    error: "must be 'user', 'uid' or 'uid:gid'",
+  },
+);
+
+const appName = line().regex(NAME_RE, {
+  error: 'must be lower-case letters, digits and inner dashes (at most 48), e.g. "media-server"',
+});
+
+const portString = line(64)
+  .regex(PORT_STRING_RE, {
+    error: "is not a port mapping; write 'HOST:CONTAINER', '127.0.0.1:HOST:CONTAINER' or add '/udp'",
+  })
+  .refine(
+    (s) => {
+      const p = parsePortString(s);
+      return !p || (p.host >= 1 && p.host <= 65535 && p.container >= 1 && p.container <= 65535);
+    },
+    { error: 'has a port outside 1-65535' },
+  );
+
+const portObject = z.strictObject({
+  host: port.describe('Port on the host.'),
+  container: port.describe('Port inside the container.'),
+  protocol: z.enum(['tcp', 'udp']).default('tcp').describe('tcp or udp.'),
+  bind: line(64)
+    .regex(/^(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/, {
+      error: 'must be an IPv4 or IPv6 address',
+    })
+    .optional()
+    .describe('Host address to bind to (default: all addresses).'),
+});
+
+const volume = z.strictObject({
+  target: absPath('target').describe('Where the volume appears inside the container.'),
+  readonly: z.boolean().default(false).describe('Mount read-only.'),
+  owner: line(23)
+    .regex(/^[0-9]+(?::[0-9]+)?$/, { error: "must be numeric 'uid' or 'uid:gid'" })
+    .optional()
+    .describe("Numeric 'uid[:gid]' that owns the data directory when berth creates it."),
+  host: absPath('host')
+    .optional()
+    .describe(
+      'A host directory to use instead of the app data dir. Must lie under an allowed root (default /srv, /mnt, /media).',
+    ),
+});
+
+const fileEntry = z.strictObject({
+  target: absPath('target').describe('Where the file appears inside the container (read-only).'),
+  content: z
+    .string()
+    .max(MAX_FILE_CONTENT, { error: `is longer than ${MAX_FILE_CONTENT} characters` })
+    .regex(NO_CONTROL_EXCEPT_TAB_NL, {
+      error: 'must not contain control characters other than tab and newline',
+    })
+    .describe(
+      'The file content. ${hostname}, ${app} and ${secret:NAME} are substituted; $${ is a literal ${.',
+    ),
+  mode: line(5)
+    .regex(/^0?[0-7]{3}$/, { error: "must be an octal mode such as '0644'" })
+    .default('0644')
+    .describe("Octal file mode, e.g. '0644'."),
+});
+
+const envValue = z.union([line(), z.number(), z.boolean()]);
+
+const healthCmd = z.union([line().min(1), z.array(line()).min(1)]);
+
+const health = z.strictObject({
+  cmd: healthCmd.describe('Command run inside the container: a shell string, or an argv list.'),
+  interval: duration.default('30s').describe('Time between checks.'),
+  timeout: duration.default('10s').describe('How long one check may take.'),
+  retries: z.number().int().min(1).max(100).default(3).describe('Failures in a row before unhealthy.'),
+  start_period: duration.default('0s').describe('Grace period after start before failures count.'),
+});
+
+const dependency = z.union([
+  appName,
+  z
+    .record(appName, z.enum(['started', 'healthy'], { error: "must be 'started' or 'healthy'" }))
+    .refine((r) => Object.keys(r).length === 1, { error: 'must name exactly one app, e.g. {db: healthy}' }),
+]);
+
+const dnsSdType = line(64).regex(/^_[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?\._(?:tcp|udp)$/, {
+  error: "is not a DNS-SD service type; write e.g. '_smb._tcp' or '_http._tcp'",
+});
+
+const advertisement = z.strictObject({
+  type: dnsSdType.describe("DNS-SD service type, e.g. '_smb._tcp'."),
+  port: port.describe('Port the service listens on.'),
+  name: line(63)
+    .optional()
+    .describe("Instance name, e.g. 'Media on ${hostname}' (default: '<app> on <hostname>')."),
+  txt: z
+    .record(line(64).regex(/^[^=]+$/, { error: "TXT keys must not contain '='" }), envValue)
+    .optional()
+    .describe('TXT record key/value pairs.'),
+});
+
+const capability = line(32).regex(/^(?:CAP_)?[A-Z_]+$/, {
+  error: "must be a capability name in capitals, e.g. 'NET_ADMIN'",
+});
+
+export const RecipeSchema = z
+  .strictObject({
+    version: z.literal(1).optional().describe('Recipe format version; only 1 exists.'),
+    name: appName.describe(
+      'The app name: lower-case letters, digits and dashes; unique across recipes. The unit is berth-<name>.service.',
+    ),
+    description: line(256).optional().describe('One line shown by systemctl status and berth status.'),
+    enabled: z.boolean().default(true).describe('false keeps the recipe but stops and disables the app.'),
+
+    image: line(512).describe(
+      'Fully qualified image reference with a tag or digest, e.g. docker.io/library/nginx:1.27.',
+    ),
+    command: z.array(line()).optional().describe('Arguments passed to the image entrypoint, as a list.'),
+    entrypoint: z.array(line()).min(1).optional().describe("Replaces the image's entrypoint, as a list."),
+    user: userSpec.optional().describe("User to run as inside the container: 'name', 'uid' or 'uid:gid'."),
+    workdir: absPath('workdir').optional().describe('Working directory inside the container.'),
+    stop_timeout: duration.default('10s').describe('How long the app gets to stop before it is killed.'),
+
+    network: z
+      .enum(['host', 'bridge', 'none'])
+      .default('bridge')
+      .describe(
+        "host: share the host's network (needed for broadcast/multicast discovery); bridge: a private address with published ports; none: no network.",
+      ),
+    ports: z
+      .array(z.union([portString, portObject]))
+      .optional()
+      .describe(
+        "Published ports for bridge apps: '[bind_addr:]host:container[/tcp|udp]' or {host, container, protocol, bind}.",
+      ),
+    networks: z
+      .array(appName)
+      .optional()
+      .describe(
+        'Private app networks to join (bridge apps). Apps on the same network reach each other by app name.',
+      ),
+
+    volumes: z
+      .record(
+        line(48).regex(NAME_RE, { error: 'volume names must be lower-case letters, digits and dashes' }),
+        volume,
+      )
+      .optional()
+      .describe('Persistent storage, by name. Without host: the data lives in <data-dir>/apps/<app>/<name>.'),
+    files: z
+      .record(
+        line(64).regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, {
+          error: 'file names must be letters, digits, dots, dashes and underscores',
+        }),
+        fileEntry,
+      )
+      .optional()
+      .describe('Small config files written by berth and mounted read-only into the container.'),
+    env: z
+      .record(
+        line(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+          error: 'environment variable names must be letters, digits and underscores',
+        }),
+        envValue,
+      )
+      .optional()
+      .describe(
+        'Environment variables. ${secret:NAME}, ${hostname} and ${app} are substituted; $${ is a literal ${.',
+      ),
+
+    devices: z
+      .array(
+        line(256).regex(/^-?\/dev\/[A-Za-z0-9_./-]+$/, {
+          error: "must be a device path under /dev, e.g. '/dev/dri', or '-/dev/dri' for 'only if present'",
+        }),
+      )
+      .optional()
+      .describe("Host devices to pass in. A leading '-' means only if present, e.g. '-/dev/dri'."),
+    capabilities: z.array(capability).optional().describe("Extra Linux capabilities, e.g. 'NET_ADMIN'."),
+    privileged: z
+      .boolean()
+      .default(false)
+      .describe('Give the container full access to the host. Shown loudly by plan.'),
+    resources: z
+      .strictObject({
+        memory: size.optional().describe("Memory limit, e.g. '512M'."),
+        cpu_weight: z
+          .number()
+          .int()
+          .min(1)
+          .max(10000)
+          .optional()
+          .describe('CPU weight, 1-10000 (default 100).'),
+      })
+      .optional()
+      .describe('Resource limits.'),
+
+    restart: z
+      .enum(['always', 'on-failure', 'no'])
+      .default('always')
+      .describe('When systemd restarts the app after it exits.'),
+    health: health.optional().describe('A health check run inside the container.'),
+    depends_on: z
+      .array(dependency)
+      .optional()
+      .describe('Apps that must run first: a name, or {name: healthy} to wait for its health check.'),
+    requires_mounts: z
+      .array(absPath('path'))
+      .optional()
+      .describe('Paths (e.g. a data disk) that must be mounted before the app starts.'),
+
+    advertise: z
+      .array(advertisement)
+      .optional()
+      .describe('DNS-SD services announced on the LAN while the app runs.'),
+  })
+  .describe('A berth recipe: one app, run as a podman container under a systemd unit.');
+
+export type RecipeInput = z.input<typeof RecipeSchema>;
+export type Recipe = z.output<typeof RecipeSchema>;
+
+/** JSON Schema for editors (yaml-language-server) and docs. */
+export function recipeJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(RecipeSchema, { io: 'input', target: 'draft-7' }) as Record<string, unknown>;
+  return { ...schema, $id: 'https://berth.invalid/recipe-v1.schema.json', title: 'berth recipe v1' };
+}
