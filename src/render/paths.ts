@@ -1,0 +1,30 @@
+// Where berth keeps an app's things on the host. One place, so render, plan and executors agree.
+import { posix } from 'node:path';
+
+export const unitName = (app: string) => `berth-${app}.service`;
+export const containerName = (app: string) => `berth-${app}`;
+export const networkName = (net: string) => `berth-${net}`;
+
+export interface AppPaths {
+  /** Everything berth keeps for the app; `remove --purge` deletes exactly this. */
+  root: string;
+  volume: (name: string) => string;
+  /** Files from `files:`, mounted read-only. */
+  configDir: string;
+  /** Generated secrets, 0700 dir with 0600 files. */
+  secretsDir: string;
+  /** Environment variables that contain secrets, as a podman --env-file. */
+  secretEnvFile: string;
+}
+
+export function appPaths(dataDir: string, app: string): AppPaths {
+  const root = posix.join(dataDir, 'apps', app);
+  // Volume names are [a-z0-9-], so the dot-directories cannot collide with a volume.
+  return {
+    root,
+    volume: (name) => posix.join(root, name),
+    configDir: posix.join(root, '.config'),
+    secretsDir: posix.join(root, '.secrets'),
+    secretEnvFile: posix.join(root, '.secrets', 'env'),
+  };
+}

@@ -1,0 +1,120 @@
+// Recipe → `podman run` arguments, as a table: one row per recipe key, each giving the
+// flags it adds. Flags are always written `--flag=value`, so no value can ever be read as
+// another option; the image and command come last, after which podman parses no options.
+import type { App } from '../recipe/app.js';
+import { expandTemplate } from '../recipe/template.js';
+import { appPaths, containerName, networkName } from './paths.js';
+
+export interface RenderContext {
+  /** Absolute path of the podman binary. */
+  podman: string;
+  dataDir: string;
+  hostname: string;
+  /** System manager (multi-user.target) or a user manager (default.target). */
+  mode: 'system' | 'user';
+  /** Devices present on the host, to resolve optional (`-/dev/…`) devices. */
+  presentDevices: ReadonlySet<string>;
+}
+
+type FlagRule = { key: string; flags: (app: App, ctx: RenderContext) => string[] };
+
+const goDuration = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+
+export const PODMAN_FLAG_TABLE: readonly FlagRule[] = [
+  {
+    key: 'network',
+    flags: (a) =>
+      a.network === 'bridge' && a.networks.length > 0
+        ? [...a.networks.map((n) => `--network=${networkName(n)}`), `--network-alias=${a.name}`]
+        : [`--network=${a.network}`],
+  },
+  {
+    key: 'ports',
+    flags: (a) =>
+      a.ports.map((p) => {
+        const bind = p.bind ? `${p.bind.includes(':') ? `[${p.bind}]` : p.bind}:` : '';
+        return `--publish=${bind}${p.host}:${p.container}/${p.protocol}`;
+      }),
+  },
+  {
+    key: 'volumes',
+    flags: (a, ctx) =>
+      a.volumes.map(
+        (v) =>
+          `--volume=${v.host ?? appPaths(ctx.dataDir, a.name).volume(v.name)}:${v.target}${v.readonly ? ':ro' : ''}`,
+      ),
+  },
+  {
+    key: 'files',
+    flags: (a, ctx) =>
+      a.files.map((f) => `--volume=${appPaths(ctx.dataDir, a.name).configDir}/${f.name}:${f.target}:ro`),
+  },
+  {
+    key: 'env',
+    flags: (a, ctx) =>
+      a.env
+        .filter((e) => !e.secret)
+        .map((e) => `--env=${e.name}=${expandTemplate(e.value, { hostname: ctx.hostname, app: a.name })}`),
+  },
+  {
+    key: 'env (secrets)',
+    flags: (a, ctx) =>
+      a.env.some((e) => e.secret) ? [`--env-file=${appPaths(ctx.dataDir, a.name).secretEnvFile}`] : [],
+  },
+  {
+    key: 'devices',
+    flags: (a, ctx) =>
+      a.devices.filter((d) => !d.optional || ctx.presentDevices.has(d.path)).map((d) => `--device=${d.path}`),
+  },
+  { key: 'capabilities', flags: (a) => a.capabilities.map((c) => `--cap-add=${c}`) },
+  { key: 'privileged', flags: (a) => (a.privileged ? ['--privileged'] : []) },
+  {
+    key: 'resources.memory',
+    flags: (a) => (a.memoryBytes !== undefined ? [`--memory=${a.memoryBytes}`] : []),
+  },
+  // cgroup v2 cpu.weight w corresponds to v1 shares w*1024/100, which podman converts back.
+  {
+    key: 'resources.cpu_weight',
+    flags: (a) =>
+      a.cpuWeight !== undefined
+        ? [`--cpu-shares=${Math.max(2, Math.round((a.cpuWeight * 1024) / 100))}`]
+        : [],
+  },
+  { key: 'user', flags: (a) => (a.user ? [`--user=${a.user}`] : []) },
+  { key: 'workdir', flags: (a) => (a.workdir ? [`--workdir=${a.workdir}`] : []) },
+  { key: 'stop_timeout', flags: (a) => [`--stop-timeout=${a.stopTimeoutSec}`] },
+  {
+    key: 'health',
+    flags: (a) => {
+      const h = a.health;
+      if (!h) return [];
+      const cmd =
+        typeof h.cmd === 'string' ? JSON.stringify(['CMD-SHELL', h.cmd]) : JSON.stringify(['CMD', ...h.cmd]);
+      return [
+        `--health-cmd=${cmd}`,
+        `--health-interval=${goDuration(h.intervalMs)}`,
+        `--health-timeout=${goDuration(h.timeoutMs)}`,
+        `--health-retries=${h.retries}`,
+        `--health-start-period=${goDuration(h.startPeriodMs)}`,
+      ];
+    },
+  },
+  { key: 'entrypoint', flags: (a) => (a.entrypoint ? [`--entrypoint=${JSON.stringify(a.entrypoint)}`] : []) },
+];
+
+/** The full `podman run` argv for an app (without the program itself). */
+export function podmanRunArgs(app: App, ctx: RenderContext, hash: string): string[] {
+  return [
+    'run',
+    `--name=${containerName(app.name)}`,
+    '--replace',
+    '--rm',
+    '--detach',
+    '--sdnotify=conmon',
+    `--label=berth.app=${app.name}`,
+    `--label=berth.hash=${hash}`,
+    ...PODMAN_FLAG_TABLE.flatMap((rule) => rule.flags(app, ctx)),
+    app.image,
+    ...(app.command ?? []),
+  ];
+}
