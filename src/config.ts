@@ -1,0 +1,41 @@
+// Where things live. Defaults are the appliance's; options and BERTH_* variables override them.
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_ALLOWED_ROOTS } from './recipe/check.js';
+
+export interface Config {
+  recipesDir: string;
+  dataDir: string;
+  unitDir: string;
+  /** Drive the user service manager on the session bus instead of the system manager. */
+  user: boolean;
+  allowedRoots: string[];
+  hostname: string;
+  podman: string;
+  /** The supervisor's control socket. */
+  socketPath: string;
+}
+
+export interface ConfigOverrides {
+  recipes?: string | undefined;
+  'data-dir'?: string | undefined;
+  'unit-dir'?: string | undefined;
+  user?: boolean | undefined;
+}
+
+export function resolveConfig(o: ConfigOverrides, env: NodeJS.ProcessEnv = process.env): Config {
+  const user = o.user ?? env.BERTH_USER === '1';
+  const userUnitDir = join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'systemd', 'user');
+  const dataDir = o['data-dir'] ?? env.BERTH_DATA_DIR ?? '/var/lib/berth';
+  return {
+    recipesDir: o.recipes ?? env.BERTH_RECIPES_DIR ?? '/etc/berth/recipes',
+    dataDir,
+    unitDir: o['unit-dir'] ?? env.BERTH_UNIT_DIR ?? (user ? userUnitDir : '/etc/systemd/system'),
+    user,
+    allowedRoots: env.BERTH_ALLOWED_ROOTS?.split(':').filter(Boolean) ?? [...DEFAULT_ALLOWED_ROOTS],
+    hostname: env.BERTH_HOSTNAME ?? hostname(),
+    podman: env.BERTH_PODMAN ?? '/usr/bin/podman',
+    socketPath:
+      env.BERTH_SOCKET ?? join(user ? (env.XDG_RUNTIME_DIR ?? '/run') : '/run', 'berth', 'control.sock'),
+  };
+}
