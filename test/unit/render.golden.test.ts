@@ -1,0 +1,25 @@
+// Quadlet's way: one recipe per fixture, with the exact unit it must render to.
+// Set UPDATE_GOLDEN=1 to rewrite the expected units after an intended change (then review the diff).
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderUnit } from '../../src/render/unit.js';
+import { RENDER_CTX, updateGolden, validApp } from '../helpers.js';
+
+const dir = join(import.meta.dirname, '..', 'fixtures', 'render');
+const cases = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+
+describe('recipe → unit golden files', () => {
+  it('has fixtures', () => expect(cases.length).toBeGreaterThanOrEqual(10));
+  for (const file of cases) {
+    it(file, () => {
+      const text = readFileSync(join(dir, file), 'utf8');
+      const ctxLine = /^# ctx: (.*)$/m.exec(text)?.[1];
+      const ctx = { ...RENDER_CTX, ...(ctxLine ? JSON.parse(ctxLine) : {}) };
+      const unit = renderUnit(validApp(text, `/etc/berth/recipes/${file}`), ctx);
+      const expectedFile = join(dir, file.replace(/\.yaml$/, '.service'));
+      if (updateGolden || !existsSync(expectedFile)) writeFileSync(expectedFile, unit.text);
+      expect(unit.text).toBe(readFileSync(expectedFile, 'utf8'));
+    });
+  }
+});
