@@ -2,10 +2,7 @@
 // Only known forms are accepted, so a typo is an error instead of a silent literal.
 
 export type TemplatePart =
-  | { kind: 'text'; text: string }
-  | { kind: 'hostname' }
-  | { kind: 'app' }
-  | { kind: 'secret'; name: string };
+  { kind: 'text'; text: string } | { kind: 'hostname' } | { kind: 'app' } | { kind: 'secret'; name: string };
 
 export interface TemplateError {
   /** Character offset of the bad `${` within the value. */
