@@ -1,0 +1,180 @@
+// podman, driven as a program: argument arrays (never a shell), a timeout on every
+// call, and JSON output parsed rather than scraped.
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export type Runner = (
+  argv: readonly string[],
+  opts: { timeoutMs: number; onStderrLine?: (line: string) => void },
+) => Promise<RunResult>;
+
+/** Runs a program and collects its output; a timeout kills it and reports code 124. */
+export const spawnRunner: Runner = (argv, { timeoutMs, onStderrLine }) =>
+  new Promise((resolve) => {
+    const [cmd, ...args] = argv;
+    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let partial = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!onStderrLine) return;
+      partial += d.toString();
+      const lines = partial.split(/\r?\n|\r/);
+      partial = lines.pop() ?? '';
+      for (const l of lines) if (l) onStderrLine(l);
+    });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ code: 127, stdout, stderr: `${stderr}${err.message}` });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({
+        code: timedOut ? 124 : (code ?? 1),
+        stdout,
+        stderr: timedOut ? `${stderr}\n(timed out)` : stderr,
+      });
+    });
+  });
+
+export class PodmanError extends Error {}
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  app: string;
+  hash: string;
+  state: string;
+  /** Seconds since the epoch. */
+  startedAt: number;
+}
+
+export interface InspectedContainer {
+  Id: string;
+  Name: string;
+  State: { Status: string; Running: boolean; StartedAt: string; Health?: { Status: string } };
+  Config: {
+    Env: string[];
+    Cmd: string[] | null;
+    Entrypoint: string[] | string | null;
+    Labels: Record<string, string> | null;
+  };
+  NetworkSettings?: { Ports?: Record<string, { HostIp: string; HostPort: string }[] | null> };
+}
+
+const MINUTE = 60_000;
+
+export class Podman {
+  constructor(
+    /** The podman command, e.g. ['/usr/bin/podman']. */
+    private readonly command: readonly string[],
+    private readonly runner: Runner = spawnRunner,
+  ) {}
+
+  private async run(
+    args: readonly string[],
+    timeoutMs = MINUTE,
+    onStderrLine?: (l: string) => void,
+  ): Promise<RunResult> {
+    return this.runner([...this.command, ...args], { timeoutMs, ...(onStderrLine ? { onStderrLine } : {}) });
+  }
+
+  private async ok(args: readonly string[], timeoutMs = MINUTE): Promise<string> {
+    const r = await this.run(args, timeoutMs);
+    if (r.code !== 0)
+      throw new PodmanError(
+        `podman ${args[0]} ${args[1] ?? ''} failed: ${r.stderr.trim().split('\n').at(-1) ?? ''}`,
+      );
+    return r.stdout;
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    return (await this.run(['image', 'exists', ref])).code === 0;
+  }
+
+  /** Loads an image archive (podman save / docker save format); returns what it loaded. */
+  async loadArchive(file: string): Promise<string> {
+    return (await this.ok(['load', '--quiet', '--input', file], 10 * MINUTE)).trim();
+  }
+
+  async pull(ref: string, onProgress: (line: string) => void): Promise<void> {
+    const r = await this.run(['pull', ref], 30 * MINUTE, onProgress);
+    if (r.code !== 0)
+      throw new PodmanError(`cannot pull ${ref}: ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
+  }
+
+  async networkExists(name: string): Promise<boolean> {
+    return (await this.run(['network', 'exists', name])).code === 0;
+  }
+
+  async createNetwork(name: string): Promise<void> {
+    await this.ok(['network', 'create', '--label=berth.network=1', name]);
+  }
+
+  async listNetworks(): Promise<string[]> {
+    const out = await this.ok(['network', 'ls', '--format=json']);
+    return (JSON.parse(out || '[]') as { name?: string; Name?: string }[]).map((n) => n.name ?? n.Name ?? '');
+  }
+
+  /** Every container labelled as a berth app, running or not. */
+  async listAppContainers(): Promise<ContainerInfo[]> {
+    const out = await this.ok(['ps', '--all', '--filter=label=berth.app', '--format=json']);
+    const rows = JSON.parse(out || '[]') as {
+      Id: string;
+      Names: string[];
+      Labels: Record<string, string> | null;
+      State: string;
+      StartedAt: number;
+    }[];
+    return rows.map((r) => ({
+      id: r.Id,
+      name: r.Names[0] ?? '',
+      app: r.Labels?.['berth.app'] ?? '',
+      hash: r.Labels?.['berth.hash'] ?? '',
+      state: r.State,
+      startedAt: r.StartedAt,
+    }));
+  }
+
+  async inspect(name: string): Promise<InspectedContainer | undefined> {
+    const r = await this.run(['container', 'inspect', '--format=json', name]);
+    if (r.code !== 0) return undefined;
+    return (JSON.parse(r.stdout) as InspectedContainer[])[0];
+  }
+
+  async removeContainer(idOrName: string, timeSec = 10): Promise<void> {
+    await this.ok(['rm', '--force', '--ignore', `--time=${timeSec}`, idOrName], MINUTE + timeSec * 1000);
+  }
+
+  /** The argv that shows a container's logs or runs a command in it (for the CLI to hand the terminal to). */
+  logsArgv(name: string, follow: boolean): string[] {
+    return [...this.command, 'logs', ...(follow ? ['--follow'] : []), name];
+  }
+
+  execArgv(name: string, cmd: readonly string[], tty: boolean): string[] {
+    return [...this.command, 'exec', '--interactive', ...(tty ? ['--tty'] : []), name, ...cmd];
+  }
+}
+
+/** Image archives in the preload dir, for offline first boots. */
+export async function preloadArchives(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((f) => /\.tar(\.gz|\.zst)?$/.test(f)).map((f) => join(dir, f));
+  } catch {
+    return [];
+  }
+}
