@@ -1,0 +1,110 @@
+// The planner: desired state + current state → steps. Pure: no I/O, no clock, so it is
+// tested with tables of "given this, expect these steps".
+import { containerName, networkName, unitName } from '../render/paths.js';
+import type { CurrentApp, CurrentState } from '../state/current.js';
+import type { DesiredApp } from '../state/desired.js';
+import { PHASE, type Step } from './steps.js';
+
+export interface PlanInput {
+  desired: readonly DesiredApp[];
+  current: CurrentState;
+  /** Apps whose recipe exists but is invalid: their last good unit is left exactly as it is. */
+  protectedApps: ReadonlySet<string>;
+}
+
+const RUNNING = new Set(['active', 'activating', 'reloading', 'deactivating']);
+const isRunning = (c: CurrentApp | undefined) => c !== undefined && RUNNING.has(c.activeState);
+
+function planApp(d: DesiredApp, c: CurrentApp | undefined, current: CurrentState): Step[] {
+  const app = d.app.name;
+  const unit = unitName(app);
+  const steps: Step[] = [];
+  const fileChanged = c?.unitHash !== d.unit.hash;
+  if (fileChanged) steps.push({ kind: 'write-unit', app, unit, hash: d.unit.hash });
+  for (const x of c?.containers ?? [])
+    if (x.name !== containerName(app))
+      steps.push({ kind: 'remove-container', app, container: x.name, reason: 'not the app container' });
+
+  if (!d.app.enabled) {
+    if (isRunning(c)) steps.push({ kind: 'stop', app, unit, reason: 'enabled: false' });
+    if (c?.unitFileState === 'enabled') steps.push({ kind: 'disable', app, unit });
+    return steps;
+  }
+  const missingDirs = d.dirs.filter((x) => c === undefined || c.missingDirs.includes(x.path));
+  if (missingDirs.length > 0) steps.push({ kind: 'make-dirs', app, dirs: missingDirs });
+  const missingSecrets = c === undefined ? d.secrets : d.secrets.filter((n) => c.missingSecrets.includes(n));
+  if (missingSecrets.length > 0) steps.push({ kind: 'make-secrets', app, names: missingSecrets });
+  const hasFiles = d.app.files.length > 0 || d.app.env.some((e) => e.secret);
+  if (hasFiles && (fileChanged || c === undefined || c.missingFiles || missingSecrets.length > 0))
+    steps.push({ kind: 'write-files', app });
+  if (!current.images.has(d.app.image)) steps.push({ kind: 'ensure-image', app, image: d.app.image });
+  for (const n of d.app.networks)
+    if (!current.networks.has(networkName(n)))
+      steps.push({ kind: 'ensure-network', app, network: networkName(n) });
+  if (c?.unitFileState !== 'enabled') steps.push({ kind: 'enable', app, unit });
+
+  const running = c?.containers.find((x) => x.name === containerName(app));
+  const stale = running !== undefined && running.state === 'running' && running.hash !== d.unit.hash;
+  if (isRunning(c) && (fileChanged || stale))
+    steps.push({ kind: 'restart', app, unit, reason: 'recipe changed' });
+  else if (!isRunning(c)) steps.push({ kind: 'start', app, unit });
+  return steps;
+}
+
+/** Steps that take an app away: unit stopped, disabled and deleted, containers removed. Data stays. */
+export function planRemoval(c: CurrentApp): Step[] {
+  const app = c.name;
+  const unit = unitName(app);
+  const steps: Step[] = [];
+  if (c.unitHash !== undefined) {
+    if (isRunning(c)) steps.push({ kind: 'stop', app, unit, reason: 'recipe removed' });
+    if (c.unitFileState === 'enabled') steps.push({ kind: 'disable', app, unit });
+    steps.push({ kind: 'delete-unit', app, unit });
+  }
+  for (const x of c.containers)
+    steps.push({ kind: 'remove-container', app, container: x.name, reason: 'recipe removed' });
+  return steps;
+}
+
+export function plan({ desired, current, protectedApps }: PlanInput): Step[] {
+  const wanted = new Map(desired.map((d) => [d.app.name, d]));
+  const steps: Step[] = [];
+  for (const d of desired) steps.push(...planApp(d, current.apps.get(d.app.name), current));
+  for (const c of current.apps.values())
+    if (!wanted.has(c.name) && !protectedApps.has(c.name)) steps.push(...planRemoval(c));
+
+  // Two apps may share a network: create it once.
+  const seenNet = new Set<string>();
+  const deduped = steps.filter(
+    (s) => s.kind !== 'ensure-network' || (!seenNet.has(s.network) && seenNet.add(s.network)),
+  );
+  const unitsChanged = deduped.some((s) => s.kind === 'write-unit' || s.kind === 'delete-unit');
+  const staleLoaded = desired.some((d) => current.apps.get(d.app.name)?.needDaemonReload);
+  if (unitsChanged || staleLoaded) deduped.push({ kind: 'daemon-reload' });
+
+  // Stable order: by phase, then start/restart in dependency order, then by app name.
+  const depth = dependencyDepth(desired);
+  const key = (s: Step) => ('app' in s ? s.app : '');
+  return deduped.sort(
+    (a, b) =>
+      PHASE[a.kind] - PHASE[b.kind] ||
+      (depth.get(key(a)) ?? 0) - (depth.get(key(b)) ?? 0) ||
+      key(a).localeCompare(key(b)),
+  );
+}
+
+/** 0 for apps without dependencies, 1 + the deepest dependency otherwise (recipes are acyclic). */
+export function dependencyDepth(desired: readonly DesiredApp[]): Map<string, number> {
+  const deps = new Map(desired.map((d) => [d.app.name, d.app.dependsOn.map((x) => x.app)]));
+  const memo = new Map<string, number>();
+  const depthOf = (n: string, seen: Set<string>): number => {
+    if (memo.has(n)) return memo.get(n)!;
+    if (seen.has(n)) return 0;
+    seen.add(n);
+    const v = Math.max(-1, ...(deps.get(n) ?? []).map((x) => depthOf(x, seen))) + 1;
+    memo.set(n, v);
+    return v;
+  };
+  for (const n of deps.keys()) depthOf(n, new Set());
+  return memo;
+}

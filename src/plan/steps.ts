@@ -1,0 +1,67 @@
+// A plan is a list of steps: plain data, so it can be printed, compared in tests and
+// carried out by executors. Steps run phase by phase; see PHASE.
+import type { DirSpec } from '../state/desired.js';
+
+export type Step =
+  | { kind: 'stop'; app: string; unit: string; reason: string }
+  | { kind: 'disable'; app: string; unit: string }
+  | { kind: 'delete-unit'; app: string; unit: string }
+  | { kind: 'remove-container'; app: string; container: string; reason: string }
+  | { kind: 'make-dirs'; app: string; dirs: DirSpec[] }
+  | { kind: 'make-secrets'; app: string; names: string[] }
+  | { kind: 'write-files'; app: string }
+  | { kind: 'ensure-image'; app: string; image: string }
+  | { kind: 'ensure-network'; app: string; network: string }
+  | { kind: 'write-unit'; app: string; unit: string; hash: string }
+  | { kind: 'daemon-reload' }
+  | { kind: 'enable'; app: string; unit: string }
+  | { kind: 'start'; app: string; unit: string }
+  | { kind: 'restart'; app: string; unit: string; reason: string };
+
+export type StepKind = Step['kind'];
+
+/** Execution order: everything of one phase finishes before the next begins. */
+export const PHASE: Record<StepKind, number> = {
+  stop: 0,
+  disable: 0,
+  'remove-container': 0,
+  'delete-unit': 1,
+  'make-dirs': 1,
+  'make-secrets': 2,
+  'write-files': 3,
+  'ensure-network': 3,
+  'ensure-image': 3,
+  'write-unit': 4,
+  'daemon-reload': 5,
+  enable: 6,
+  start: 7,
+  restart: 7,
+};
+
+/** One line per step, for people. */
+export function describeStep(s: Step): string {
+  switch (s.kind) {
+    case 'stop':
+      return `stop ${s.unit} (${s.reason})`;
+    case 'remove-container':
+      return `remove container ${s.container} (${s.reason})`;
+    case 'make-dirs':
+      return `make ${s.dirs.map((d) => d.path).join(', ')}`;
+    case 'make-secrets':
+      return `generate secret${s.names.length > 1 ? 's' : ''} ${s.names.join(', ')}`;
+    case 'write-files':
+      return `write config files of ${s.app}`;
+    case 'ensure-image':
+      return `get image ${s.image}`;
+    case 'ensure-network':
+      return `create network ${s.network}`;
+    case 'write-unit':
+      return `write ${s.unit}`;
+    case 'daemon-reload':
+      return 'reload systemd';
+    case 'restart':
+      return `restart ${s.unit} (${s.reason})`;
+    default:
+      return `${s.kind} ${s.unit}`;
+  }
+}

@@ -1,0 +1,40 @@
+// Desired state: for each valid recipe, the unit berth would write and what must exist on disk.
+import type { App } from '../recipe/app.js';
+import { secretNames } from '../recipe/template.js';
+import { appPaths } from '../render/paths.js';
+import { type RenderContext, type RenderedUnit, renderUnit } from '../render/unit.js';
+
+export interface DirSpec {
+  path: string;
+  mode: number;
+  owner?: { uid: number; gid?: number };
+}
+
+export interface DesiredApp {
+  app: App;
+  unit: RenderedUnit;
+  dirs: DirSpec[];
+  /** Names of the ${secret:…} values the app uses. */
+  secrets: string[];
+}
+
+export function desiredApp(app: App, ctx: RenderContext): DesiredApp {
+  const paths = appPaths(ctx.dataDir, app.name);
+  const usesSecrets =
+    app.env.some((e) => e.secret) || app.files.some((f) => secretNames(f.content).length > 0);
+  const dirs: DirSpec[] = [
+    { path: paths.root, mode: 0o755 },
+    ...app.volumes.flatMap((v) =>
+      v.host ? [] : [{ path: paths.volume(v.name), mode: 0o755, ...(v.owner ? { owner: v.owner } : {}) }],
+    ),
+    ...(app.files.length > 0 ? [{ path: paths.configDir, mode: 0o755 }] : []),
+    ...(usesSecrets ? [{ path: paths.secretsDir, mode: 0o700 }] : []),
+  ];
+  const secrets = [
+    ...new Set([
+      ...app.env.flatMap((e) => secretNames(e.value)),
+      ...app.files.flatMap((f) => secretNames(f.content)),
+    ]),
+  ].sort();
+  return { app, unit: renderUnit(app, ctx), dirs, secrets };
+}
