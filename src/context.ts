@@ -1,9 +1,9 @@
 // Small helpers several commands share.
 import { existsSync } from 'node:fs';
-import type { Config } from '../config.js';
-import type { App } from '../recipe/app.js';
-import type { CheckContext } from '../recipe/check.js';
-import type { RenderContext } from '../render/unit.js';
+import type { Config } from './config.js';
+import type { App } from './recipe/app.js';
+import type { CheckContext } from './recipe/check.js';
+import type { RenderContext } from './render/unit.js';
 
 export function checkContext(config: Config): CheckContext {
   return { allowedRoots: config.allowedRoots, dataDir: config.dataDir };

@@ -1,0 +1,162 @@
+// Carries out a plan: phase by phase; within a phase, apps in parallel up to a bound,
+// each app's steps in order; starts in dependency order. A failing app stops only its
+// own remaining steps (and those of apps that depend on it).
+import type { Podman } from '../podman/podman.js';
+import { appPaths } from '../render/paths.js';
+import type { DesiredApp } from '../state/desired.js';
+import type { ServiceManager } from '../systemd/manager.js';
+import { PHASE, type Step } from '../plan/steps.js';
+import { makeDirs, makeSecrets, writeAppFiles } from './files.js';
+import { ensureImage } from './images.js';
+import { deleteUnitFile, writeUnitFile } from './units.js';
+
+export interface ExecDeps {
+  systemd: ServiceManager;
+  podman: Podman;
+  unitDir: string;
+  dataDir: string;
+  hostname: string;
+  preloadDir: string;
+  desired: ReadonlyMap<string, DesiredApp>;
+  /** How many apps are worked on at once. */
+  concurrency?: number;
+  onEvent?: (e: ExecEvent) => void;
+}
+
+export type ExecEvent =
+  | { type: 'step-start'; step: Step }
+  | { type: 'step-done'; step: Step; ms: number }
+  | { type: 'step-failed'; step: Step; ms: number; error: string }
+  | { type: 'progress'; app: string; line: string };
+
+export interface ExecResult {
+  done: Step[];
+  failed: { step: Step; error: string }[];
+  skipped: Step[];
+}
+
+export class StepError extends Error {}
+
+const appOf = (s: Step) => ('app' in s ? s.app : '');
+
+async function runStep(s: Step, deps: ExecDeps): Promise<void> {
+  const d = () => {
+    const x = deps.desired.get(appOf(s));
+    if (!x) throw new StepError(`no desired state for ${appOf(s)}`);
+    return x;
+  };
+  const job = async (what: string, p: Promise<string>, unit: string) => {
+    const r = await p;
+    if (r !== 'done') {
+      const st = await deps.systemd.state(unit).catch(() => undefined);
+      const exit = st && st.execMainStatus ? `, exit status ${st.execMainStatus}` : '';
+      throw new StepError(
+        `${what} ${unit}: ${r}${exit}; see 'berth logs ${appOf(s)}' or 'systemctl status ${unit}'`,
+      );
+    }
+  };
+  switch (s.kind) {
+    case 'stop':
+      return job('stop', deps.systemd.stop(s.unit), s.unit);
+    case 'disable':
+      return deps.systemd.disable([s.unit]);
+    case 'delete-unit':
+      return deleteUnitFile(deps.unitDir, s.unit);
+    case 'remove-container':
+      return deps.podman.removeContainer(s.container);
+    case 'make-dirs':
+      return makeDirs(s.dirs);
+    case 'make-secrets':
+      return makeSecrets(appPaths(deps.dataDir, s.app).secretsDir, s.names);
+    case 'write-files':
+      return writeAppFiles(d(), deps.dataDir, deps.hostname);
+    case 'ensure-image':
+      return ensureImage(s.image, {
+        podman: deps.podman,
+        preloadDir: deps.preloadDir,
+        onProgress: (line) => deps.onEvent?.({ type: 'progress', app: s.app, line }),
+      });
+    case 'ensure-network':
+      if (!(await deps.podman.networkExists(s.network))) await deps.podman.createNetwork(s.network);
+      return;
+    case 'write-unit':
+      return writeUnitFile(deps.unitDir, s.unit, d().unit.text);
+    case 'daemon-reload':
+      return deps.systemd.reload();
+    case 'enable':
+      return deps.systemd.enable([s.unit]);
+    case 'start':
+      await deps.systemd.resetFailed(s.unit);
+      return job('start', deps.systemd.start(s.unit), s.unit);
+    case 'restart':
+      await deps.systemd.resetFailed(s.unit);
+      return job('restart', deps.systemd.restart(s.unit), s.unit);
+  }
+}
+
+async function bounded<T>(items: readonly T[], limit: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+export async function execute(steps: readonly Step[], deps: ExecDeps): Promise<ExecResult> {
+  const result: ExecResult = { done: [], failed: [], skipped: [] };
+  const failedApps = new Set<string>();
+  const limit = deps.concurrency ?? 4;
+  const dependsOnFailed = (app: string) =>
+    deps.desired.get(app)?.app.dependsOn.some((x) => failedApps.has(x.app)) ?? false;
+
+  const one = async (s: Step) => {
+    const app = appOf(s);
+    if ((app && failedApps.has(app)) || (s.kind === 'start' && dependsOnFailed(app))) {
+      result.skipped.push(s);
+      if (app) failedApps.add(app);
+      return;
+    }
+    const t0 = performance.now();
+    deps.onEvent?.({ type: 'step-start', step: s });
+    try {
+      await runStep(s, deps);
+      result.done.push(s);
+      deps.onEvent?.({ type: 'step-done', step: s, ms: performance.now() - t0 });
+    } catch (err) {
+      const error = (err as Error).message;
+      if (app) failedApps.add(app);
+      result.failed.push({ step: s, error });
+      deps.onEvent?.({ type: 'step-failed', step: s, ms: performance.now() - t0, error });
+    }
+  };
+
+  const phases = [...new Set(steps.map((s) => PHASE[s.kind]))].sort((a, b) => a - b);
+  for (const phase of phases) {
+    const inPhase = steps.filter((s) => PHASE[s.kind] === phase);
+    // Group by app (steps of one app run in order); start waves follow dependency depth.
+    const waves = phase === PHASE.start ? startWaves(inPhase, deps.desired) : [inPhase];
+    for (const wave of waves) {
+      const byApp = new Map<string, Step[]>();
+      for (const s of wave) byApp.set(appOf(s), [...(byApp.get(appOf(s)) ?? []), s]);
+      await bounded([...byApp.values()], limit, async (list) => {
+        for (const s of list) await one(s);
+      });
+    }
+  }
+  return result;
+}
+
+/** Splits start/restart steps so an app starts only after the apps it depends on. */
+function startWaves(steps: readonly Step[], desired: ReadonlyMap<string, DesiredApp>): Step[][] {
+  const pending = new Map(steps.map((s) => [appOf(s), s]));
+  const waves: Step[][] = [];
+  while (pending.size > 0) {
+    const ready = [...pending.values()].filter(
+      (s) => !(desired.get(appOf(s))?.app.dependsOn ?? []).some((x) => pending.has(x.app)),
+    );
+    const wave = ready.length > 0 ? ready : [...pending.values()];
+    for (const s of wave) pending.delete(appOf(s));
+    waves.push(wave);
+  }
+  return waves;
+}

@@ -1,0 +1,74 @@
+// Files on disk, written so that a crash never leaves half a file: temp file in the
+// same directory, fsync, rename, fsync the directory.
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { expandTemplate } from '../recipe/template.js';
+import { appPaths } from '../render/paths.js';
+import type { DesiredApp, DirSpec } from '../state/desired.js';
+
+export async function atomicWrite(path: string, content: string, mode: number): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  const fh = await open(tmp, 'wx', mode);
+  try {
+    await fh.writeFile(content);
+    await fh.chmod(mode);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  const dir = await open(dirname(path), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+export async function makeDirs(dirs: readonly DirSpec[]): Promise<void> {
+  for (const d of dirs) {
+    await mkdir(d.path, { recursive: true, mode: d.mode });
+    await chmod(d.path, d.mode);
+    if (d.owner) await chown(d.path, d.owner.uid, d.owner.gid ?? d.owner.uid);
+  }
+}
+
+/** Secrets are generated once and never overwritten, so data encrypted or hashed with them stays valid. */
+export async function makeSecrets(secretsDir: string, names: readonly string[]): Promise<void> {
+  await mkdir(secretsDir, { recursive: true, mode: 0o700 });
+  for (const name of names) {
+    const path = join(secretsDir, name);
+    const exists = await stat(path).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) await atomicWrite(path, randomBytes(24).toString('base64url'), 0o600);
+  }
+}
+
+export async function readSecret(secretsDir: string, name: string): Promise<string> {
+  return (await readFile(join(secretsDir, name), 'utf8')).trim();
+}
+
+/** The app's `files:` and its secret environment file, with substitutions done. */
+export async function writeAppFiles(d: DesiredApp, dataDir: string, hostname: string): Promise<void> {
+  const paths = appPaths(dataDir, d.app.name);
+  const secrets = new Map<string, string>();
+  for (const n of d.secrets) secrets.set(n, await readSecret(paths.secretsDir, n));
+  const vars = { hostname, app: d.app.name, secret: (n: string) => secrets.get(n) ?? '' };
+  for (const f of d.app.files) {
+    await mkdir(paths.configDir, { recursive: true, mode: 0o755 });
+    await atomicWrite(join(paths.configDir, f.name), expandTemplate(f.content, vars), f.mode);
+  }
+  const secretEnv = d.app.env.filter((e) => e.secret);
+  if (secretEnv.length > 0) {
+    const lines = secretEnv.map((e) => `${e.name}=${expandTemplate(e.value, vars)}\n`).join('');
+    await atomicWrite(paths.secretEnvFile, lines, 0o600);
+  }
+}

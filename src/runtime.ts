@@ -1,0 +1,76 @@
+// One reconcile pass: recipes → desired state; unit files, systemd and podman → current
+// state; the planner's steps; the executors. Everything it talks to is passed in.
+import { basename, extname, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import type { Config } from './config.js';
+import { execute, type ExecEvent, type ExecResult } from './exec/executor.js';
+import { withLock } from './exec/lock.js';
+import { plan } from './plan/plan.js';
+import type { Step } from './plan/steps.js';
+import type { Podman } from './podman/podman.js';
+import { loadRecipes, type RecipeSet } from './recipe/load.js';
+import { checkContext, renderContext } from './context.js';
+import { type CurrentState, readCurrent } from './state/current.js';
+import { type DesiredApp, desiredApp } from './state/desired.js';
+import type { ServiceManager } from './systemd/manager.js';
+
+export interface Runtime {
+  config: Config;
+  systemd: ServiceManager;
+  podman: Podman;
+}
+
+export interface Planned {
+  recipes: RecipeSet;
+  desired: DesiredApp[];
+  current: CurrentState;
+  protectedApps: Set<string>;
+  steps: Step[];
+}
+
+export class RecipesDirError extends Error {}
+
+export async function computePlan(rt: Runtime): Promise<Planned> {
+  const { config } = rt;
+  // A missing recipes dir must never read as "no apps": that would remove every app.
+  const st = await stat(config.recipesDir).catch(() => undefined);
+  if (!st?.isDirectory())
+    throw new RecipesDirError(
+      `the recipes directory ${config.recipesDir} does not exist; nothing was changed (create it, or pass --recipes DIR)`,
+    );
+  const recipes = await loadRecipes([config.recipesDir], checkContext(config));
+  const ctx = renderContext(config, recipes.apps);
+  const desired = recipes.apps.map((a) => desiredApp(a, ctx));
+  // An invalid recipe keeps its app's last good unit: protect it by declared name, or file name.
+  const protectedApps = new Set(
+    recipes.results.filter((r) => !r.app).map((r) => r.declaredName ?? basename(r.file, extname(r.file))),
+  );
+  const current = await readCurrent(desired, {
+    unitDir: config.unitDir,
+    dataDir: config.dataDir,
+    systemd: rt.systemd,
+    podman: rt.podman,
+  });
+  return { recipes, desired, current, protectedApps, steps: plan({ desired, current, protectedApps }) };
+}
+
+export interface Applied extends Planned {
+  result: ExecResult;
+}
+
+export async function apply(rt: Runtime, onEvent?: (e: ExecEvent) => void): Promise<Applied> {
+  return withLock(join(rt.config.dataDir, '.apply.lock'), async () => {
+    const planned = await computePlan(rt);
+    const result = await execute(planned.steps, {
+      systemd: rt.systemd,
+      podman: rt.podman,
+      unitDir: rt.config.unitDir,
+      dataDir: rt.config.dataDir,
+      hostname: rt.config.hostname,
+      preloadDir: join(rt.config.dataDir, 'images'),
+      desired: new Map(planned.desired.map((d) => [d.app.name, d])),
+      ...(onEvent ? { onEvent } : {}),
+    });
+    return { ...planned, result };
+  });
+}
