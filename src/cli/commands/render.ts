@@ -3,7 +3,7 @@ import { formatDiagnostic } from '../../recipe/diagnostics.js';
 import { checkRecipeSet, readRecipe, recipeFiles } from '../../recipe/load.js';
 import { renderUnit } from '../../render/unit.js';
 import { type Command, EXIT_FAILED, EXIT_OK, UsageError } from '../command.js';
-import { checkContext, renderContext } from '../shared.js';
+import { checkContext, renderContext } from '../../context.js';
 
 export const renderCommand: Command = {
   name: 'render',

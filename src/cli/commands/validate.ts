@@ -1,7 +1,7 @@
 import { formatDiagnostic } from '../../recipe/diagnostics.js';
 import { loadRecipes } from '../../recipe/load.js';
 import { type Command, EXIT_FAILED, EXIT_OK } from '../command.js';
-import { checkContext } from '../shared.js';
+import { checkContext } from '../../context.js';
 
 export const validateCommand: Command = {
   name: 'validate',

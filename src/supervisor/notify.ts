@@ -1,0 +1,20 @@
+// sd_notify through systemd-notify: Node has no unix datagram sockets, and systemd 252's
+// systemd-notify waits until the manager has read the message (no PID attribution race).
+import { spawn } from 'node:child_process';
+
+export type Notifier = (...assignments: string[]) => Promise<void>;
+
+export const systemdNotify: Notifier = (...assignments) =>
+  new Promise((resolve) => {
+    if (!process.env.NOTIFY_SOCKET) return resolve();
+    const child = spawn('systemd-notify', [`--pid=${process.pid}`, ...assignments], { stdio: 'ignore' });
+    child.on('error', () => resolve());
+    child.on('close', () => resolve());
+  });
+
+/** Watchdog pings at half the interval systemd asks for; undefined when it asks for none. */
+export function watchdogIntervalMs(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const usec = Number(env.WATCHDOG_USEC);
+  if (!usec || (env.WATCHDOG_PID && Number(env.WATCHDOG_PID) !== process.pid)) return undefined;
+  return Math.max(1000, Math.floor(usec / 2000));
+}

@@ -1,0 +1,152 @@
+// The supervisor: applies at start, tells systemd it is ready, then re-applies whenever
+// the recipes dir changes (debounced), serves the control socket, pings the watchdog,
+// and logs app failures as systemd reports them (no polling).
+import type { Logger } from 'pino';
+import { LockedError } from '../exec/lock.js';
+import { describeStep } from '../plan/steps.js';
+import { unitName } from '../render/paths.js';
+import { type Applied, apply, type Runtime } from '../runtime.js';
+import { appStatuses } from '../status.js';
+import { type ControlRequest, serveControl } from './control.js';
+import { type Notifier, watchdogIntervalMs } from './notify.js';
+import { watchRecipes } from './watch.js';
+
+export interface SuperviseDeps {
+  rt: Runtime;
+  log: Logger;
+  notify: Notifier;
+  debounceMs?: number;
+}
+
+export interface Supervisor {
+  /** Resolves after the first pass, once READY=1 was sent. */
+  ready: Promise<Applied | undefined>;
+  /** Runs a pass now (or right after the one under way) and resolves with its result. */
+  applyNow(): Promise<Applied | undefined>;
+  stop(): Promise<void>;
+}
+
+export function startSupervisor({ rt, log, notify, debounceMs = 300 }: SuperviseDeps): Supervisor {
+  const followed = new Map<string, () => void>();
+  let current: Promise<Applied | undefined> | undefined;
+  let queued: Promise<Applied | undefined> | undefined;
+  let stopped = false;
+
+  const follow = async (r: Applied) => {
+    const units = new Set(r.desired.map((d) => unitName(d.app.name)));
+    for (const [u, off] of followed) {
+      if (units.has(u)) continue;
+      off();
+      followed.delete(u);
+    }
+    for (const u of units) {
+      if (followed.has(u)) continue;
+      let restarts = -1;
+      const off = await rt.systemd
+        .follow(u, (s) => {
+          if (restarts >= 0 && s.nRestarts > restarts)
+            log.warn({ unit: u, restarts: s.nRestarts }, 'app restarted by systemd');
+          restarts = s.nRestarts;
+          if (s.activeState === 'failed')
+            log.error({ unit: u, result: s.result, exitStatus: s.execMainStatus }, 'app failed');
+        })
+        .catch(() => undefined);
+      if (off) followed.set(u, off);
+    }
+  };
+
+  const pass = async (reason: string): Promise<Applied | undefined> => {
+    const t0 = performance.now();
+    try {
+      const r = await apply(rt, (e) => {
+        if (e.type === 'step-done')
+          log.info(
+            { app: 'app' in e.step ? e.step.app : undefined, ms: Math.round(e.ms) },
+            describeStep(e.step),
+          );
+        if (e.type === 'step-failed')
+          log.error(
+            { app: 'app' in e.step ? e.step.app : undefined, error: e.error },
+            `failed: ${describeStep(e.step)}`,
+          );
+        if (e.type === 'progress') log.info({ app: e.app }, e.line);
+      });
+      for (const d of r.recipes.diagnostics)
+        log.error({ file: d.file, line: d.line, field: d.field }, `invalid recipe: ${d.message}`);
+      log.info(
+        {
+          reason,
+          steps: r.steps.length,
+          failed: r.result.failed.length,
+          ms: Math.round(performance.now() - t0),
+        },
+        'pass done',
+      );
+      await follow(r);
+      return r;
+    } catch (err) {
+      if (err instanceof LockedError) {
+        log.warn(err.message);
+        await new Promise((res) => setTimeout(res, 2000));
+        return stopped ? undefined : pass(reason);
+      }
+      log.error({ reason, error: (err as Error).message }, 'pass failed');
+      return undefined;
+    }
+  };
+
+  /** One pass at a time; requests during a pass share the single pass queued after it. */
+  const applyNow = (reason = 'requested'): Promise<Applied | undefined> => {
+    if (!current) {
+      current = pass(reason).finally(() => {
+        current = queued ? queued : undefined;
+        queued = undefined;
+      });
+      return current;
+    }
+    queued ??= current.then(() => pass(reason));
+    return queued;
+  };
+
+  const cleanups: (() => void)[] = [];
+  const ready = (async () => {
+    const first = await applyNow('start');
+    const running = first
+      ? first.desired.filter((d) => d.app.enabled).length -
+        new Set(first.result.failed.map((f) => ('app' in f.step ? f.step.app : ''))).size
+      : 0;
+    await notify('READY=1', `STATUS=${running} apps running`);
+    if (stopped) return first;
+    cleanups.push(watchRecipes(rt.config.recipesDir, debounceMs, () => void applyNow('recipes changed')));
+    const wd = watchdogIntervalMs();
+    if (wd) {
+      const t = setInterval(() => void notify('WATCHDOG=1'), wd);
+      cleanups.push(() => clearInterval(t));
+    }
+    const server = await serveControl(rt.config.socketPath, async (req: ControlRequest) => {
+      if (req.cmd === 'ping') return 'pong';
+      if (req.cmd === 'status') return appStatuses(rt);
+      const r = await applyNow('control socket');
+      return r
+        ? { done: r.result.done, failed: r.result.failed, invalid: r.recipes.diagnostics.length }
+        : undefined;
+    }).catch((err: Error) => {
+      log.error({ error: err.message }, `cannot serve the control socket ${rt.config.socketPath}`);
+      return undefined;
+    });
+    if (server) cleanups.push(() => server.close());
+    return first;
+  })();
+
+  return {
+    ready,
+    applyNow: () => applyNow(),
+    async stop() {
+      stopped = true;
+      await ready.catch(() => undefined);
+      for (const c of cleanups) c();
+      for (const off of followed.values()) off();
+      await current?.catch(() => undefined);
+    },
+  };
+}
