@@ -62,6 +62,7 @@ export interface App {
   user?: string;
   workdir?: string;
   stopTimeoutSec: number;
+  init: boolean;
   network: 'host' | 'bridge' | 'none';
   ports: PortMapping[];
   networks: string[];
@@ -107,6 +108,7 @@ export function toApp(r: Recipe, file: string): App {
     ...(r.user ? { user: r.user } : {}),
     ...(r.workdir ? { workdir: r.workdir } : {}),
     stopTimeoutSec: durationSeconds(r.stop_timeout),
+    init: r.init,
     network: r.network,
     ports: portsOf(r),
     networks: [...new Set(r.networks ?? [])],

@@ -167,6 +167,12 @@ export const RecipeSchema = z
     entrypoint: z.array(line()).min(1).optional().describe("Replaces the image's entrypoint, as a list."),
     user: userSpec.optional().describe("User to run as inside the container: 'name', 'uid' or 'uid:gid'."),
     workdir: absPath('workdir').optional().describe('Working directory inside the container.'),
+    init: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Run a tiny init as PID 1 that forwards signals and reaps zombies, for programs not written to be PID 1.',
+      ),
     stop_timeout: duration.default('10s').describe('How long the app gets to stop before it is killed.'),
 
     network: z

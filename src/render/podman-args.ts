@@ -82,6 +82,7 @@ export const PODMAN_FLAG_TABLE: readonly FlagRule[] = [
   },
   { key: 'user', flags: (a) => (a.user ? [`--user=${a.user}`] : []) },
   { key: 'workdir', flags: (a) => (a.workdir ? [`--workdir=${a.workdir}`] : []) },
+  { key: 'init', flags: (a) => (a.init ? ['--init'] : []) },
   { key: 'stop_timeout', flags: (a) => [`--stop-timeout=${a.stopTimeoutSec}`] },
   {
     key: 'health',
