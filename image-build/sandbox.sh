@@ -38,7 +38,7 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 CONF
   [ -n "$(ls -A "$SB/recipes")" ] || cp "$REPO"/recipes/*.yaml "$SB/recipes/"
-  sed "s#^ExecStart=/usr/bin/berth supervise#ExecStart=$(command -v node) $REPO/dist/cli/main.js supervise#" \
+  sed "s#^ExecStart=/usr/bin/node #ExecStart=$(command -v node) #; s#/usr/lib/berth/#$REPO/#" \
     "$REPO/units/berth.service" > "$SB/config/systemd/user/berth.service"
   if ! running; then
     rm -rf "$SB/run" && mkdir -m 700 "$SB/run"

@@ -18,7 +18,7 @@ export interface ExecDeps {
   hostname: string;
   preloadDir: string;
   desired: ReadonlyMap<string, DesiredApp>;
-  /** How many apps are worked on at once. */
+  /** How many apps are worked on at once (podman runs are mostly waiting, so more than the cores). */
   concurrency?: number;
   onEvent?: (e: ExecEvent) => void;
 }
@@ -105,7 +105,7 @@ async function bounded<T>(items: readonly T[], limit: number, fn: (x: T) => Prom
 export async function execute(steps: readonly Step[], deps: ExecDeps): Promise<ExecResult> {
   const result: ExecResult = { done: [], failed: [], skipped: [] };
   const failedApps = new Set<string>();
-  const limit = deps.concurrency ?? 4;
+  const limit = deps.concurrency ?? 12;
   const dependsOnFailed = (app: string) =>
     deps.desired.get(app)?.app.dependsOn.some((x) => failedApps.has(x.app)) ?? false;
 
@@ -132,7 +132,8 @@ export async function execute(steps: readonly Step[], deps: ExecDeps): Promise<E
 
   const phases = [...new Set(steps.map((s) => PHASE[s.kind]))].sort((a, b) => a - b);
   for (const phase of phases) {
-    const inPhase = steps.filter((s) => PHASE[s.kind] === phase);
+    let inPhase = steps.filter((s) => PHASE[s.kind] === phase);
+    if (phase === PHASE.enable) inPhase = await enableAtOnce(inPhase, deps, result, failedApps);
     // Group by app (steps of one app run in order); start waves follow dependency depth.
     const waves = phase === PHASE.start ? startWaves(inPhase, deps.desired) : [inPhase];
     for (const wave of waves) {
@@ -144,6 +145,31 @@ export async function execute(steps: readonly Step[], deps: ExecDeps): Promise<E
     }
   }
   return result;
+}
+
+/**
+ * Enables every unit in one call (each call makes systemd re-read unit file state); if
+ * that fails, returns the steps to be run one by one so the failing app is found.
+ */
+async function enableAtOnce(
+  steps: Step[],
+  deps: ExecDeps,
+  result: ExecResult,
+  failedApps: Set<string>,
+): Promise<Step[]> {
+  const todo = steps.filter((s) => s.kind === 'enable' && !failedApps.has(s.app));
+  if (todo.length < 2) return steps;
+  const t0 = performance.now();
+  try {
+    await deps.systemd.enable(todo.map((s) => (s.kind === 'enable' ? s.unit : '')));
+  } catch {
+    return steps;
+  }
+  for (const s of todo) {
+    result.done.push(s);
+    deps.onEvent?.({ type: 'step-done', step: s, ms: performance.now() - t0 });
+  }
+  return steps.filter((s) => !todo.includes(s));
 }
 
 /** Splits start/restart steps so an app starts only after the apps it depends on. */

@@ -2,6 +2,8 @@
 // the recipes dir changes (debounced), serves the control socket, pings the watchdog,
 // and logs app failures as systemd reports them (no polling).
 import type { Logger } from 'pino';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { LockedError } from '../exec/lock.js';
 import { describeStep } from '../plan/steps.js';
 import { unitName } from '../render/paths.js';
@@ -20,16 +22,31 @@ export interface SuperviseDeps {
 
 export interface Supervisor {
   /** Resolves after the first pass, once READY=1 was sent. */
-  ready: Promise<Applied | undefined>;
+  ready: Promise<void>;
   /** Runs a pass now (or right after the one under way) and resolves with its result. */
   applyNow(): Promise<Applied | undefined>;
   stop(): Promise<void>;
 }
 
+/** A full garbage collection, if it can be had: run once after each pass, so an idle supervisor is small. */
+function collector(): () => void {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    return () => gc();
+  } catch {
+    return () => {};
+  }
+}
+
 export function startSupervisor({ rt, log, notify, debounceMs = 300 }: SuperviseDeps): Supervisor {
   const followed = new Map<string, () => void>();
-  let current: Promise<Applied | undefined> | undefined;
-  let queued: Promise<Applied | undefined> | undefined;
+  // Passes run one after another. `chain` resolves to nothing, so no pass result (parsed
+  // recipes, YAML trees) outlives its callers; `waiting` is the one pass queued behind it.
+  let chain: Promise<unknown> = Promise.resolve();
+  let waiting: Promise<Applied | undefined> | undefined;
+  const gc = collector();
+  let gcTimer: NodeJS.Timeout | undefined;
   let stopped = false;
 
   const follow = async (r: Applied) => {
@@ -83,6 +100,8 @@ export function startSupervisor({ rt, log, notify, debounceMs = 300 }: Supervise
         'pass done',
       );
       await follow(r);
+      clearTimeout(gcTimer);
+      gcTimer = setTimeout(gc, 2000).unref();
       return r;
     } catch (err) {
       if (err instanceof LockedError) {
@@ -97,15 +116,17 @@ export function startSupervisor({ rt, log, notify, debounceMs = 300 }: Supervise
 
   /** One pass at a time; requests during a pass share the single pass queued after it. */
   const applyNow = (reason = 'requested'): Promise<Applied | undefined> => {
-    if (!current) {
-      current = pass(reason).finally(() => {
-        current = queued ? queued : undefined;
-        queued = undefined;
-      });
-      return current;
-    }
-    queued ??= current.then(() => pass(reason));
-    return queued;
+    if (waiting) return waiting;
+    const p = chain.then(() => {
+      waiting = undefined;
+      return pass(reason);
+    });
+    waiting = p;
+    chain = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
   };
 
   const cleanups: (() => void)[] = [];
@@ -116,7 +137,7 @@ export function startSupervisor({ rt, log, notify, debounceMs = 300 }: Supervise
         new Set(first.result.failed.map((f) => ('app' in f.step ? f.step.app : ''))).size
       : 0;
     await notify('READY=1', `STATUS=${running} apps running`);
-    if (stopped) return first;
+    if (stopped) return;
     cleanups.push(watchRecipes(rt.config.recipesDir, debounceMs, () => void applyNow('recipes changed')));
     const wd = watchdogIntervalMs();
     if (wd) {
@@ -128,14 +149,13 @@ export function startSupervisor({ rt, log, notify, debounceMs = 300 }: Supervise
       if (req.cmd === 'status') return appStatuses(rt);
       const r = await applyNow('control socket');
       return r
-        ? { done: r.result.done, failed: r.result.failed, invalid: r.recipes.diagnostics.length }
+        ? { done: r.result.done.length, failed: r.result.failed, invalid: r.recipes.diagnostics.length }
         : undefined;
     }).catch((err: Error) => {
       log.error({ error: err.message }, `cannot serve the control socket ${rt.config.socketPath}`);
       return undefined;
     });
     if (server) cleanups.push(() => server.close());
-    return first;
   })();
 
   return {
@@ -146,7 +166,7 @@ export function startSupervisor({ rt, log, notify, debounceMs = 300 }: Supervise
       await ready.catch(() => undefined);
       for (const c of cleanups) c();
       for (const off of followed.values()) off();
-      await current?.catch(() => undefined);
+      await chain;
     },
   };
 }

@@ -176,12 +176,27 @@ export class DbusServiceManager implements ServiceManager {
     return obj.getInterface('org.freedesktop.DBus.Properties');
   }
 
+  /** Properties.GetAll on the unit's object path, without introspecting it first (one round trip). */
+  private async getAll(unit: string, iface: string): Promise<Record<string, dbus.Variant>> {
+    const reply = await this.bus.call(
+      new dbus.Message({
+        destination: DEST,
+        path: unitObjectPath(unit),
+        interface: 'org.freedesktop.DBus.Properties',
+        member: 'GetAll',
+        signature: 's',
+        body: [iface],
+      }),
+    );
+    return (reply?.body[0] ?? {}) as Record<string, dbus.Variant>;
+  }
+
   async state(unit: string): Promise<UnitState> {
-    const props = (await this.props(unit)) as Iface;
-    const [u, s] = (await Promise.all([
-      props.GetAll!('org.freedesktop.systemd1.Unit'),
-      props.GetAll!('org.freedesktop.systemd1.Service').catch(() => ({})),
-    ])) as [Record<string, dbus.Variant>, Record<string, dbus.Variant>];
+    // systemd loads a unit on demand when its object path is accessed.
+    const [u, s] = await Promise.all([
+      this.getAll(unit, 'org.freedesktop.systemd1.Unit'),
+      this.getAll(unit, 'org.freedesktop.systemd1.Service').catch(() => ({})),
+    ]);
     return toState(unit, { ...u, ...s });
   }
 
@@ -197,6 +212,18 @@ export class DbusServiceManager implements ServiceManager {
   close(): void {
     this.bus.disconnect();
   }
+}
+
+/** systemd's object path for a unit: bytes outside [A-Za-z0-9] become _XX (sd_bus_path_encode). */
+export function unitObjectPath(unit: string): string {
+  const label = [...Buffer.from(unit)]
+    .map((b) =>
+      /[A-Za-z0-9]/.test(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `_${b.toString(16).padStart(2, '0')}`,
+    )
+    .join('');
+  return `${PATH}/unit/${label}`;
 }
 
 function toState(name: string, v: Record<string, dbus.Variant>): UnitState {

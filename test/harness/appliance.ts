@@ -14,6 +14,17 @@ import { DbusServiceManager } from '../../src/systemd/manager.js';
 
 const run = promisify(execFile);
 
+/** The repository root, found from here whether this file runs from test/ or compiled elsewhere. */
+export function repoRoot(from = import.meta.dirname): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = join(dir, '..');
+    if (up === dir) throw new Error('repository root not found');
+    dir = up;
+  }
+  return dir;
+}
+
 /** podman settings this host needs (see shared/notes/testbed.md); the appliance uses podman's defaults. */
 const CONTAINERS_CONF = `[containers]
 default_ulimits = []
@@ -108,7 +119,7 @@ export async function startAppliance(name: string): Promise<Appliance> {
     socketPath: env.BERTH_SOCKET!,
   };
   const podmanEnv = { ...process.env, CONTAINERS_CONF: env.CONTAINERS_CONF };
-  const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+  const cli = join(repoRoot(), 'dist', 'cli', 'main.js');
   const appliance: Appliance = {
     root,
     config,
@@ -177,5 +188,5 @@ export async function httpGet(url: string, timeoutMs = 10_000): Promise<{ status
 }
 
 export async function ensureTestImages(): Promise<void> {
-  await run('bash', [join(import.meta.dirname, '..', '..', 'image-build', 'build-images.sh'), 'busybox']);
+  await run('bash', [join(repoRoot(), 'image-build', 'build-images.sh'), 'busybox']);
 }

@@ -39,10 +39,9 @@ beforeAll(async () => {
   box = await startAppliance('sv');
   await box.writeRecipe('a.yaml', web('a', 18201));
   // The shipped unit, with the program pointed at this checkout's build.
-  const unit = (await readFile(join(root, 'units', 'berth.service'), 'utf8')).replace(
-    'ExecStart=/usr/bin/berth supervise',
-    `ExecStart=${process.execPath} ${join(root, 'dist', 'cli', 'main.js')} supervise`,
-  );
+  const unit = (await readFile(join(root, 'units', 'berth.service'), 'utf8'))
+    .replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `)
+    .replace('/usr/lib/berth/', `${root}/`);
   await writeFile(join(box.config.unitDir, 'berth.service'), unit);
   await box.runtime.systemd.reload();
 }, 180_000);
