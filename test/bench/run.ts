@@ -1,7 +1,7 @@
 // `npm run bench`: berth's speed against references run side by side in the same
 // invocation, on the same machine and images. Not a test: it prints a table of
 // measurements and ratios (and writes it to bench-results.md).
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
