@@ -82,6 +82,13 @@ describe('berth supervise under systemd', () => {
     ]);
   });
 
+  it('the CLI goes through the supervisor when it runs', async () => {
+    const applied = await box.berth(['apply']);
+    expect(applied.stderr).toContain('applied by the supervisor: 0 steps, 0 failed');
+    const status = JSON.parse((await box.berth(['status', '--json'])).stdout) as { app: string }[];
+    expect(status.map((s) => s.app)).toEqual(['sv-a', 'sv-b']);
+  });
+
   it('apps keep running when berth is killed, and systemd brings berth back', async () => {
     const a = await containerId('a');
     const pid =

@@ -1,49 +1,33 @@
-import { describeStep } from '../../plan/steps.js';
-import { formatDiagnostic } from '../../recipe/diagnostics.js';
-import { apply } from '../../runtime.js';
 import { type Command, EXIT_FAILED, EXIT_OK } from '../command.js';
-import { withRuntime } from '../connect.js';
+import { askControl } from '../../supervisor/control.js';
+
+interface RemoteResult {
+  done: number;
+  failed: { step: { kind: string; app?: string }; error: string }[];
+  invalid: number;
+}
 
 export const applyCommand: Command = {
   name: 'apply',
   summary: 'make the running apps match the recipes (only what changed)',
-  usage: 'berth apply [--json]',
-  help: 'Invalid recipes are reported and their apps keep running as before.',
-  options: { json: { type: 'boolean' } },
-  async run({ config, options, io }) {
-    const t0 = performance.now();
-    const r = await withRuntime(config, (rt) =>
-      apply(rt, (e) => {
-        if (options.json) return;
-        const prefix = 'step' in e && 'app' in e.step ? `${e.step.app}: ` : '';
-        if (e.type === 'step-done') io.out(`${prefix}${describeStep(e.step)} (${Math.round(e.ms)} ms)`);
-        if (e.type === 'step-failed') io.out(`${prefix}FAILED ${describeStep(e.step)}: ${e.error}`);
-        if (e.type === 'progress') io.out(`${e.app}: ${e.line}`);
-      }),
-    );
-    const invalid = r.recipes.results.filter((x) => !x.app).length;
-    if (options.json) {
-      io.out(
-        JSON.stringify(
-          {
-            steps: r.result.done,
-            failed: r.result.failed,
-            skipped: r.result.skipped,
-            invalid: r.recipes.diagnostics.map(({ source: _s, ...d }) => d),
-          },
-          null,
-          2,
-        ),
-      );
-    } else {
-      for (const d of r.recipes.diagnostics) io.out(formatDiagnostic(d));
-      const ms = Math.round(performance.now() - t0);
-      io.err(
-        r.steps.length === 0
-          ? `nothing to do (${ms} ms)`
-          : `applied ${r.result.done.length} steps in ${ms} ms; ${r.result.failed.length} failed, ${invalid} invalid recipe${invalid === 1 ? '' : 's'}`,
-      );
+  usage: 'berth apply [--json] [--local]',
+  help: 'Invalid recipes are reported and their apps keep running as before.\nWhen the supervisor runs, it does the apply (one at a time); --local applies from this process.',
+  options: { json: { type: 'boolean' }, local: { type: 'boolean' } },
+  async run(ctx) {
+    const { config, options, io } = ctx;
+    if (!options.local) {
+      const remote = (await askControl(config.socketPath, { cmd: 'apply' })) as RemoteResult | undefined;
+      if (remote) {
+        if (options.json) io.out(JSON.stringify(remote, null, 2));
+        for (const f of remote.failed) io.out(`${f.step.app ?? ''}: FAILED ${f.step.kind}: ${f.error}`);
+        io.err(
+          `applied by the supervisor: ${remote.done} steps, ${remote.failed.length} failed, ${remote.invalid} recipe errors (berth validate shows them)`,
+        );
+        return remote.failed.length > 0 || remote.invalid > 0 ? EXIT_FAILED : EXIT_OK;
+      }
     }
-    return r.result.failed.length > 0 || invalid > 0 ? EXIT_FAILED : EXIT_OK;
+    // Loaded only when this process applies: the supervisor path needs none of it.
+    const { applyLocally } = await import('./apply-local.js');
+    return applyLocally(ctx);
   },
 };

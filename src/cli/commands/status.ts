@@ -1,4 +1,5 @@
-import { formatUptime, appStatuses } from '../../status.js';
+import { askControl } from '../../supervisor/control.js';
+import { type AppStatus, appStatuses, formatUptime } from '../../status.js';
 import { type Command, EXIT_OK } from '../command.js';
 import { withRuntime } from '../connect.js';
 
@@ -8,7 +9,10 @@ export const statusCommand: Command = {
   usage: 'berth status [--json]',
   options: { json: { type: 'boolean' } },
   async run({ config, options, io }) {
-    const apps = await withRuntime(config, (rt) => appStatuses(rt));
+    // The supervisor answers at once when it runs; otherwise this process asks systemd and podman.
+    const remote = (await askControl(config.socketPath, { cmd: 'status' }, 30_000).catch(() => undefined)) as
+      AppStatus[] | undefined;
+    const apps = remote ?? (await withRuntime(config, (rt) => appStatuses(rt)));
     if (options.json) {
       io.out(JSON.stringify(apps, null, 2));
       return EXIT_OK;
