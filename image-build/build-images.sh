@@ -6,13 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 PODMAN=${PODMAN:-podman}
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=($(ls images | sed -n 's/\.sh$//p'))
+[ ${#names[@]} -gt 0 ] || names=($(ls images | grep -v '^lib-' | sed -n 's/\.sh$//p'))
 
 for name in "${names[@]}"; do
   def="images/$name.sh"
   [ -f "$def" ] || { echo "build-images: no image definition $def" >&2; exit 2; }
   unset IMAGE PACKAGES CHANGES; source "$def"
-  hash=$(cat "$def" | sha256sum | cut -c1-16)
+  hash=$(cat "$def" images/lib-*.sh | sha256sum | cut -c1-16)
   have=$($PODMAN image inspect --format '{{index .Labels "berth.build-hash"}}' "$IMAGE" 2>/dev/null || true)
   if [ "$have" = "$hash" ]; then echo "build-images: $IMAGE is up to date"; continue; fi
   start=$(date +%s)

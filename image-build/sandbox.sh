@@ -18,6 +18,8 @@ sandbox_env() {
   export CONTAINERS_CONF=$SB/containers.conf DBUS_SESSION_BUS_ADDRESS=unix:path=$SB/run/bus
   export BERTH_USER=1 BERTH_RECIPES_DIR=$SB/recipes BERTH_DATA_DIR=$SB/data
   export BERTH_UNIT_DIR=$SB/config/systemd/user BERTH_ALLOWED_ROOTS=$SB/srv BERTH_SOCKET=$SB/run/berth/control.sock
+  # The sandbox announces its services on loopback only; name your LAN interface to go further.
+  export BERTH_ADVERTISE_INTERFACES=${BERTH_ADVERTISE_INTERFACES:-lo}
 }
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 in_ns() { sandbox_env; nsenter -t "$(cat "$PIDFILE")" -m -- "$@"; }
