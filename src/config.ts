@@ -14,6 +14,8 @@ export interface Config {
   podman: string;
   /** The supervisor's control socket. */
   socketPath: string;
+  /** Interfaces to advertise on; undefined means every non-loopback interface. */
+  advertiseInterfaces?: string[];
 }
 
 export interface ConfigOverrides {
@@ -37,5 +39,8 @@ export function resolveConfig(o: ConfigOverrides, env: NodeJS.ProcessEnv = proce
     podman: env.BERTH_PODMAN ?? '/usr/bin/podman',
     socketPath:
       env.BERTH_SOCKET ?? join(user ? (env.XDG_RUNTIME_DIR ?? '/run') : '/run', 'berth', 'control.sock'),
+    ...(env.BERTH_ADVERTISE_INTERFACES
+      ? { advertiseInterfaces: env.BERTH_ADVERTISE_INTERFACES.split(',').filter(Boolean) }
+      : {}),
   };
 }

@@ -19,6 +19,8 @@ export interface AppStatus {
   errors: Omit<Diagnostic, 'source'>[];
   /** A recipe change not applied yet. */
   pending: boolean;
+  /** Services announced on the LAN (known when the supervisor answers). */
+  advertised?: string[];
 }
 
 export async function appStatuses(rt: Runtime, now = Date.now()): Promise<AppStatus[]> {

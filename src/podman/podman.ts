@@ -160,6 +160,30 @@ export class Podman {
     await this.ok(['rm', '--force', '--ignore', `--time=${timeSec}`, idOrName], MINUTE + timeSec * 1000);
   }
 
+  /** Follows podman events matching the filters, one parsed JSON object per event, until stopped. */
+  watchEvents(filters: string[], onEvent: (e: Record<string, unknown>) => void): () => void {
+    const [cmd, ...base] = this.command;
+    const child = spawn(cmd!, [...base, 'events', '--format=json', ...filters.map((f) => `--filter=${f}`)], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          onEvent(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          // not an event line
+        }
+      }
+    });
+    child.on('error', () => {});
+    return () => child.kill();
+  }
+
   /** The argv that shows a container's logs or runs a command in it (for the CLI to hand the terminal to). */
   logsArgv(name: string, follow: boolean): string[] {
     return [...this.command, 'logs', ...(follow ? ['--follow'] : []), name];

@@ -4,9 +4,12 @@
 import type { Logger } from 'pino';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { adsFor, type AppRunState, deviceInfoAd } from '../advertise/policy.js';
+import type { Advertiser } from '../advertise/types.js';
 import { LockedError } from '../exec/lock.js';
+import type { App } from '../recipe/app.js';
 import { describeStep } from '../plan/steps.js';
-import { unitName } from '../render/paths.js';
+import { containerName, unitName } from '../render/paths.js';
 import { type Applied, apply, type Runtime } from '../runtime.js';
 import { appStatuses } from '../status.js';
 import { type ControlRequest, serveControl } from './control.js';
@@ -18,6 +21,8 @@ export interface SuperviseDeps {
   log: Logger;
   notify: Notifier;
   debounceMs?: number;
+  /** Announces the apps' services on the LAN while they run; none in tests that do not need it. */
+  advertiser?: Advertiser;
 }
 
 export interface Supervisor {
@@ -39,7 +44,59 @@ function collector(): () => void {
   }
 }
 
-export function startSupervisor({ rt, log, notify, debounceMs = 300 }: SuperviseDeps): Supervisor {
+export function startSupervisor({
+  rt,
+  log,
+  notify,
+  debounceMs = 300,
+  advertiser,
+}: SuperviseDeps): Supervisor {
+  // Advertising: what each app should announce follows its unit state (from systemd's
+  // PropertiesChanged) and its health (from podman's health_status events).
+  const apps = new Map<string, App>();
+  const runState = new Map<string, AppRunState>();
+  let stopHealthEvents: (() => void) | undefined;
+  const refreshAds = async (name: string) => {
+    if (!advertiser) return;
+    const app = apps.get(name);
+    const st = runState.get(name) ?? { active: false };
+    if (app?.health && st.active) {
+      const health = (await rt.podman.inspect(containerName(name)).catch(() => undefined))?.State.Health
+        ?.Status;
+      st.health = health ?? 'starting';
+    }
+    const ads = app ? adsFor(app, st, rt.config.hostname) : [];
+    await advertiser
+      .set(name, ads)
+      .catch((err: Error) => log.error({ app: name, error: err.message }, 'advertising failed'));
+  };
+  const syncAds = async (desired: readonly App[]) => {
+    if (!advertiser) return;
+    const names = new Set(desired.map((a) => a.name));
+    for (const old of [...apps.keys()]) {
+      if (names.has(old)) continue;
+      apps.delete(old);
+      runState.delete(old);
+      await refreshAds(old);
+    }
+    for (const a of desired) apps.set(a.name, a);
+    await Promise.all(
+      desired.map(async (a) => {
+        const s = await rt.systemd.state(unitName(a.name)).catch(() => undefined);
+        runState.set(a.name, { active: s?.activeState === 'active' });
+        await refreshAds(a.name);
+      }),
+    );
+    const anyAds = desired.some((a) => a.advertise.length > 0);
+    await advertiser.set('_host', anyAds ? [deviceInfoAd(rt.config.hostname)] : []).catch(() => {});
+    if (!stopHealthEvents && desired.some((a) => a.health && a.advertise.length > 0)) {
+      stopHealthEvents = rt.podman.watchEvents(['event=health_status', 'label=berth.app'], (e) => {
+        const app = (e.Attributes as Record<string, string> | undefined)?.['berth.app'];
+        if (app) void refreshAds(app);
+      });
+    }
+  };
+
   const followed = new Map<string, () => void>();
   // Passes run one after another. `chain` resolves to nothing, so no pass result (parsed
   // recipes, YAML trees) outlives its callers; `waiting` is the one pass queued behind it.
@@ -64,6 +121,12 @@ export function startSupervisor({ rt, log, notify, debounceMs = 300 }: Supervise
           if (restarts >= 0 && s.nRestarts > restarts)
             log.warn({ unit: u, restarts: s.nRestarts }, 'app restarted by systemd');
           restarts = s.nRestarts;
+          const app = u.slice('berth-'.length, -'.service'.length);
+          const active = s.activeState === 'active';
+          if (runState.get(app)?.active !== active) {
+            runState.set(app, { active });
+            void refreshAds(app);
+          }
           if (s.activeState === 'failed')
             log.error({ unit: u, result: s.result, exitStatus: s.execMainStatus }, 'app failed');
         })
@@ -100,6 +163,7 @@ export function startSupervisor({ rt, log, notify, debounceMs = 300 }: Supervise
         'pass done',
       );
       await follow(r);
+      await syncAds(r.desired.map((d) => d.app));
       clearTimeout(gcTimer);
       gcTimer = setTimeout(gc, 2000).unref();
       return r;
@@ -146,7 +210,15 @@ export function startSupervisor({ rt, log, notify, debounceMs = 300 }: Supervise
     }
     const server = await serveControl(rt.config.socketPath, async (req: ControlRequest) => {
       if (req.cmd === 'ping') return 'pong';
-      if (req.cmd === 'status') return appStatuses(rt);
+      if (req.cmd === 'status') {
+        const published = advertiser?.published() ?? [];
+        return (await appStatuses(rt)).map((s) => ({
+          ...s,
+          advertised: published
+            .filter((p) => p.app === s.app)
+            .map((p) => `${p.announcedAs} (${p.type} ${p.port})`),
+        }));
+      }
       const r = await applyNow('control socket');
       return r
         ? { done: r.result.done.length, failed: r.result.failed, invalid: r.recipes.diagnostics.length }
@@ -166,6 +238,8 @@ export function startSupervisor({ rt, log, notify, debounceMs = 300 }: Supervise
       await ready.catch(() => undefined);
       for (const c of cleanups) c();
       for (const off of followed.values()) off();
+      stopHealthEvents?.();
+      await advertiser?.close();
       await chain;
     },
   };

@@ -1,8 +1,29 @@
 import pino from 'pino';
+import { connectAvahi } from '../../advertise/avahi.js';
+import { CiaoAdvertiser } from '../../advertise/ciao.js';
+import { defaultInterfaces } from '../../advertise/policy.js';
+import type { Advertiser } from '../../advertise/types.js';
+import type { Config } from '../../config.js';
 import { startSupervisor } from '../../supervisor/supervise.js';
 import { systemdNotify } from '../../supervisor/notify.js';
 import { type Command, EXIT_OK } from '../command.js';
 import { connectRuntime } from '../connect.js';
+
+/**
+ * avahi-daemon's D-Bus API when it runs (one mDNS responder per host), ciao otherwise.
+ * BERTH_ADVERTISE=off turns advertising off; a user-mode berth never uses the host's Avahi.
+ */
+async function makeAdvertiser(config: Config): Promise<Advertiser | undefined> {
+  if (process.env.BERTH_ADVERTISE === 'off') return undefined;
+  const avahi = config.user ? undefined : await connectAvahi();
+  return (
+    avahi ??
+    new CiaoAdvertiser({
+      interfaces: config.advertiseInterfaces ?? defaultInterfaces(),
+      hostname: config.hostname,
+    })
+  );
+}
 
 export const superviseCommand: Command = {
   name: 'supervise',
@@ -12,7 +33,9 @@ export const superviseCommand: Command = {
   async run({ config }) {
     const log = pino({ base: { svc: 'berth' } });
     const rt = await connectRuntime(config);
-    const sup = startSupervisor({ rt, log, notify: systemdNotify });
+    const advertiser = await makeAdvertiser(config);
+    log.info({ advertiser: advertiser?.kind ?? 'off' }, 'starting');
+    const sup = startSupervisor({ rt, log, notify: systemdNotify, ...(advertiser ? { advertiser } : {}) });
     process.on('SIGHUP', () => void sup.applyNow());
     await new Promise<void>((resolve) => {
       process.once('SIGTERM', resolve);
