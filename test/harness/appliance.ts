@@ -70,7 +70,11 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
-export async function startAppliance(name: string): Promise<Appliance> {
+export async function startAppliance(
+  name: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+  wrap: string[] = [],
+): Promise<Appliance> {
   if (!inSandbox()) throw new Error('integration tests run inside test/in-sandbox.sh; use npm test');
   const root = await mkdtemp(join(tmpdir(), `berth-${name}-`));
   const dirs = {
@@ -97,8 +101,13 @@ export async function startAppliance(name: string): Promise<Appliance> {
     BERTH_HOSTNAME: 'berthtest',
     BERTH_ALLOWED_ROOTS: dirs.srv,
     BERTH_SOCKET: join(dirs.run, 'berth', 'control.sock'),
+    // Tests send traffic only to loopback or to namespaces they made: never mDNS on the host's LAN.
+    BERTH_ADVERTISE_INTERFACES: 'lo',
+    ...extraEnv,
   };
-  const manager: ChildProcess = spawn('/lib/systemd/systemd', ['--user'], {
+  // `wrap` (e.g. nsenter --net=…) puts the manager, and so every app and berth.service, elsewhere.
+  const [prog, ...progArgs] = [...wrap, '/lib/systemd/systemd', '--user'];
+  const manager: ChildProcess = spawn(prog!, progArgs, {
     env,
     stdio: 'ignore',
     detached: true,
@@ -127,7 +136,8 @@ export async function startAppliance(name: string): Promise<Appliance> {
     runtime: { config, systemd, podman: new Podman(['/usr/bin/podman']) },
     async berth(args, opts = {}) {
       try {
-        const r = await run('node', [cli, ...args], { env: { ...process.env, ...env } });
+        const [p0, ...pa] = [...wrap, process.execPath, cli, ...args];
+        const r = await run(p0!, pa, { env: { ...process.env, ...env } });
         return { code: 0, stdout: r.stdout, stderr: r.stderr };
       } catch (e) {
         const err = e as { code: number; stdout: string; stderr: string };
