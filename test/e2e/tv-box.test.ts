@@ -215,6 +215,41 @@ describe('the TV box finds the appliance', () => {
     expect(status.find((s) => s.app === 'samba')?.advertised).toEqual([`Media on ${NAME} (_smb._tcp 445)`]);
   });
 
+  it('berth lan shows what the appliance sees: a device on the TV side, and its own services', async () => {
+    const tvDevice = spawn(
+      'nsenter',
+      [
+        `--net=/run/netns/${TV_NS}`,
+        '--',
+        PY,
+        join(root, 'test', 'e2e', 'mdns_announce.py'),
+        TV_IP,
+        'Living room TV',
+        '_googlecast._tcp.local.',
+        '8009',
+        '20',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise((r) => tvDevice.stdout!.once('data', r));
+    const view = JSON.parse((await box.berth(['lan', '--json', '--seconds', '4'])).stdout) as {
+      mdns: { instance: string; port?: number; addresses: string[] }[];
+      ssdp: { from: string; st: string }[];
+    };
+    tvDevice.kill();
+    expect(view.mdns).toContainEqual(
+      expect.objectContaining({
+        instance: 'Living room TV._googlecast._tcp.local',
+        port: 8009,
+        addresses: [TV_IP],
+      }),
+    );
+    expect(view.mdns.map((m) => m.instance)).toContain(`Media on ${NAME}._smb._tcp.local`);
+    expect(view.ssdp).toContainEqual(
+      expect.objectContaining({ from: APP_IP, st: 'urn:schemas-upnp-org:device:MediaServer:1' }),
+    );
+  });
+
   it('5. stopping samba sends goodbyes (TTL 0) and nmbd stops answering', async () => {
     const before = browser.events.length;
     const stopAt = Date.now() / 1000;

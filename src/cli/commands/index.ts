@@ -1,6 +1,7 @@
 // Every CLI command, in the order `berth --help` lists them.
 import type { Command } from '../command.js';
 import { applyCommand } from './apply.js';
+import { lanCommand } from './lan.js';
 import { execCommand, logsCommand } from './logs-exec.js';
 import { planCommand } from './plan.js';
 import { referenceCommand } from './reference.js';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly Command[] = [
   logsCommand,
   execCommand,
   removeCommand,
+  lanCommand,
   superviseCommand,
   renderCommand,
   schemaCommand,
