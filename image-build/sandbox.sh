@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # README's first command. Brings up a sandboxed berth appliance on this machine, even
-# where systemd is not PID 1: a private systemd user manager in its own mount namespace
-# runs berth's supervisor (units/berth.service) and the sample apps as real podman
-# containers. Everything lives under $BERTH_SANDBOX (default /var/tmp/berth-sandbox);
-# the host's own services and /etc are not touched.
+# where systemd is not PID 1: a private systemd user manager in its own mount and network
+# namespaces runs berth's supervisor (units/berth.service) and the sample apps as real
+# podman containers. The appliance sits on a veth link from this host, in the first
+# documentation range (RFC 5737) that no route of this host uses, so its Samba, DLNA and
+# web apps never take this host's ports and the host's own networks are not shadowed.
+# Everything lives under $BERTH_SANDBOX (default /var/tmp/berth-sandbox); the host's own
+# services and /etc are not touched.
 #
 #   sandbox.sh [up]        install what is missing, build, start, show berth status
 #   sandbox.sh berth ARGS  run the berth CLI inside the sandbox (e.g. berth status)
@@ -12,23 +15,48 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SB=${BERTH_SANDBOX:-/var/tmp/berth-sandbox}
 PIDFILE=$SB/manager.pid
+NETNS=berth-sandbox
+
+# The /24 for the link: one that overlaps nothing this host routes (or the one in use).
+pick_subnet() {
+  local used; used=$(ip -4 route show | awk '{print $1}')
+  for net in 198.51.100 203.0.113 192.0.2; do
+    if ip -4 addr show dev bsb-host 2>/dev/null | grep -q "inet $net\."; then echo "$net"; return; fi
+    echo "$used" | grep -q "^$net\." || { echo "$net"; return; }
+  done
+  echo "berth: no free documentation range (198.51.100/24, 203.0.113/24, 192.0.2/24) for the sandbox link" >&2
+  return 1
+}
+NET=$(pick_subnet)
+APP_IP=$NET.1
+HOST_IP=$NET.254
+BCAST=$NET.255
 
 sandbox_env() {
   export XDG_RUNTIME_DIR=$SB/run XDG_CONFIG_HOME=$SB/config HOME=$SB
   export CONTAINERS_CONF=$SB/containers.conf DBUS_SESSION_BUS_ADDRESS=unix:path=$SB/run/bus
   export BERTH_USER=1 BERTH_RECIPES_DIR=$SB/recipes BERTH_DATA_DIR=$SB/data
   export BERTH_UNIT_DIR=$SB/config/systemd/user BERTH_ALLOWED_ROOTS=$SB/srv BERTH_SOCKET=$SB/run/berth/control.sock
-  # The sandbox announces its services on loopback only; name your LAN interface to go further.
-  export BERTH_ADVERTISE_INTERFACES=${BERTH_ADVERTISE_INTERFACES:-lo}
+  # The appliance announces its services on its link to this host only.
+  export BERTH_ADVERTISE_INTERFACES=${BERTH_ADVERTISE_INTERFACES:-bsb-app} BERTH_HOSTNAME=${BERTH_HOSTNAME:-berth-sandbox}
 }
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
-in_ns() { sandbox_env; nsenter -t "$(cat "$PIDFILE")" -m -- "$@"; }
+in_ns() { sandbox_env; nsenter -t "$(cat "$PIDFILE")" -m -n -- "$@"; }
+
+net_up() {
+  ip netns list | grep -qw "$NETNS" && return 0
+  ip netns add "$NETNS"
+  ip link add bsb-host type veth peer name bsb-app netns "$NETNS"
+  ip addr add "$HOST_IP/24" dev bsb-host && ip link set bsb-host up
+  ip netns exec "$NETNS" sh -c "ip link set lo up && ip addr add $APP_IP/24 brd $BCAST dev bsb-app \
+    && ip link set bsb-app up && ip route add default via $HOST_IP dev bsb-app"
+}
 berth() { in_ns node "$REPO/dist/cli/main.js" "$@"; }
 
 up() {
   bash "$REPO/image-build/install-deps.sh"
-  (cd "$REPO" && npm run --silent build && bash image-build/build-images.sh busybox)
-  mkdir -p "$SB"/{config/systemd/user,data,recipes,srv}
+  (cd "$REPO" && npm run --silent build && bash image-build/build-images.sh)
+  mkdir -p "$SB"/{config/systemd/user,data,recipes,srv/media}
   # podman settings for hosts like these (no systemd as PID 1, cgroups in hybrid mode).
   cat > "$SB/containers.conf" <<'CONF'
 [containers]
@@ -39,14 +67,19 @@ runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 CONF
-  [ -n "$(ls -A "$SB/recipes")" ] || cp "$REPO"/recipes/*.yaml "$SB/recipes/"
+  if [ -z "$(ls -A "$SB/recipes")" ]; then
+    # The shipped recipes, with the media root moved into the sandbox.
+    for f in "$REPO"/recipes/*.yaml; do sed "s#/srv/media#$SB/srv/media#g" "$f" > "$SB/recipes/$(basename "$f")"; done
+    echo "A sample file shared by the sandboxed berth appliance." > "$SB/srv/media/README.txt"
+  fi
   sed "s#^ExecStart=/usr/bin/node #ExecStart=$(command -v node) #; s#/usr/lib/berth/#$REPO/#" \
     "$REPO/units/berth.service" > "$SB/config/systemd/user/berth.service"
   if ! running; then
     rm -rf "$SB/run" && mkdir -m 700 "$SB/run"
     sandbox_env
+    net_up
     [ -d /run/systemd ] || mkdir -p /run/systemd
-    setsid unshare -m --propagation private sh -c \
+    setsid nsenter --net=/run/netns/$NETNS unshare -m --propagation private sh -c \
       'mount -t tmpfs -o mode=0755 tmpfs /run/systemd && mkdir -p /run/systemd/system && exec /lib/systemd/systemd --user' \
       > "$SB/manager.log" 2>&1 < /dev/null &
     echo $! > "$PIDFILE"
@@ -58,12 +91,15 @@ CONF
   berth status
   cat <<MSG
 
-The sandboxed appliance is up. Try:
-  curl http://127.0.0.1:8080/          # the hello-web app
-  curl http://127.0.0.1:8090/          # the host-status app (host network)
-  edit $SB/recipes/*.yaml               # berth applies changes by itself
+The sandboxed appliance is up at $APP_IP. Try:
+  curl http://$APP_IP:8080/                 # hello-web (bridge network, published port)
+  curl http://$APP_IP:8090/                 # host-status (host network)
+  smbclient -L //$APP_IP -N                 # the Samba share of $SB/srv/media
+  nmblookup -B $BCAST berth-sandbox    # its NetBIOS name
+  bash image-build/sandbox.sh berth lan     # what the appliance sees on its LAN
+  edit $SB/recipes/*.yaml                   # berth applies changes by itself
   bash image-build/sandbox.sh berth status | logs APP | plan | ...
-  bash image-build/sandbox.sh down      # stop it (data in $SB/data stays)
+  bash image-build/sandbox.sh down          # stop it (data in $SB/data stays)
 MSG
 }
 
@@ -72,6 +108,8 @@ down() {
   kill -TERM "$(cat "$PIDFILE")"
   for _ in $(seq 1 300); do running || break; sleep 0.1; done
   rm -f "$PIDFILE"
+  ip netns del "$NETNS" 2>/dev/null || true
+  ip link del bsb-host 2>/dev/null || true
   echo "berth: sandbox stopped; data kept in $SB/data"
 }
 
