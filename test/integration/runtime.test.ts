@@ -253,6 +253,33 @@ ${envLines}
     }
   });
 
+  it('logs and exec reach the app container', async () => {
+    await box.writeRecipe(
+      'le.yaml',
+      web('le', 18121).replace('mkdir -p /www &&', 'echo hello-from-le && mkdir -p /www &&'),
+    );
+    await box.berth(['apply']);
+    await httpGet('http://127.0.0.1:18121/name.txt');
+    const logs = await box.berth(['logs', 'rt-le']);
+    expect(`${logs.stdout}${logs.stderr}`).toContain('hello-from-le');
+    const exec = await box.berth(['exec', 'rt-le', '--', 'cat', '/www/name.txt']);
+    expect(exec.stdout.trim()).toBe('le');
+  });
+
+  it('remove keeps data; remove --purge --yes deletes it, and refuses without --yes when not asked', async () => {
+    const data = join(box.config.dataDir, 'apps', 'rt-le');
+    await box.berth(['remove', 'rt-le']);
+    expect(await containersOf('le')).toEqual([]);
+    await expect(stat(join(box.config.recipesDir, 'le.yaml.removed'))).resolves.toBeTruthy();
+    await expect(stat(data)).resolves.toBeTruthy();
+    const refused = await box.berth(['remove', 'rt-le', '--purge'], { allowFail: true });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('without confirmation; add --yes');
+    await expect(stat(data)).resolves.toBeTruthy();
+    await box.berth(['remove', 'rt-le', '--purge', '--yes']);
+    await expect(stat(data)).rejects.toThrow();
+  });
+
   it('a unit file berth did not write is never touched', async () => {
     const foreign = join(box.config.unitDir, 'berth-rt-foreign.service');
     await writeFile(foreign, '[Service]\nExecStart=/bin/true\n');
