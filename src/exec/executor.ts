@@ -39,7 +39,7 @@ export class StepError extends Error {}
 
 const appOf = (s: Step) => ('app' in s ? s.app : '');
 
-async function runStep(s: Step, deps: ExecDeps): Promise<void> {
+async function runStep(s: Step, deps: ExecDeps, loads: Map<string, Promise<void>>): Promise<void> {
   const d = () => {
     const x = deps.desired.get(appOf(s));
     if (!x) throw new StepError(`no desired state for ${appOf(s)}`);
@@ -75,6 +75,11 @@ async function runStep(s: Step, deps: ExecDeps): Promise<void> {
         podman: deps.podman,
         preloadDir: deps.preloadDir,
         onProgress: (line) => deps.onEvent?.({ type: 'progress', app: s.app, line }),
+        loadOnce: (archive, load) => {
+          let p = loads.get(archive);
+          if (!p) loads.set(archive, (p = load()));
+          return p;
+        },
       });
     case 'ensure-network':
       if (!(await deps.podman.networkExists(s.network))) await deps.podman.createNetwork(s.network);
@@ -105,6 +110,7 @@ async function bounded<T>(items: readonly T[], limit: number, fn: (x: T) => Prom
 export async function execute(steps: readonly Step[], deps: ExecDeps): Promise<ExecResult> {
   const result: ExecResult = { done: [], failed: [], skipped: [] };
   const failedApps = new Set<string>();
+  const loads = new Map<string, Promise<void>>();
   const limit = deps.concurrency ?? 12;
   const dependsOnFailed = (app: string) =>
     deps.desired.get(app)?.app.dependsOn.some((x) => failedApps.has(x.app)) ?? false;
@@ -119,7 +125,7 @@ export async function execute(steps: readonly Step[], deps: ExecDeps): Promise<E
     const t0 = performance.now();
     deps.onEvent?.({ type: 'step-start', step: s });
     try {
-      await runStep(s, deps);
+      await runStep(s, deps, loads);
       result.done.push(s);
       deps.onEvent?.({ type: 'step-done', step: s, ms: performance.now() - t0 });
     } catch (err) {

@@ -97,7 +97,7 @@ export class Podman {
     const r = await this.run(args, timeoutMs);
     if (r.code !== 0)
       throw new PodmanError(
-        `podman ${args[0]} ${args[1] ?? ''} failed: ${r.stderr.trim().split('\n').at(-1) ?? ''}`,
+        `podman ${args.slice(0, 2).join(' ')} failed: ${r.stderr.trim().split('\n').slice(-4).join(' | ')}`,
       );
     return r.stdout;
   }
