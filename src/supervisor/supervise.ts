@@ -25,9 +25,16 @@ export interface SuperviseDeps {
   advertiser?: Advertiser;
 }
 
+export interface ReadySummary {
+  /** Enabled apps whose unit is active after the first pass. */
+  running: number;
+  /** Enabled apps that are not, plus recipes that are invalid. */
+  failed: number;
+}
+
 export interface Supervisor {
-  /** Resolves after the first pass, once READY=1 was sent. */
-  ready: Promise<void>;
+  /** Resolves after the first pass, once READY=1 was sent, with how it went. */
+  ready: Promise<ReadySummary>;
   /** Runs a pass now (or right after the one under way) and resolves with its result. */
   applyNow(): Promise<Applied | undefined>;
   stop(): Promise<void>;
@@ -196,12 +203,17 @@ export function startSupervisor({
   const cleanups: (() => void)[] = [];
   const ready = (async () => {
     const first = await applyNow('start');
-    const running = first
-      ? first.desired.filter((d) => d.app.enabled).length -
-        new Set(first.result.failed.map((f) => ('app' in f.step ? f.step.app : ''))).size
-      : 0;
-    await notify('READY=1', `STATUS=${running} apps running`);
-    if (stopped) return;
+    const enabled = first?.desired.filter((d) => d.app.enabled) ?? [];
+    const states = await Promise.all(
+      enabled.map((d) => rt.systemd.state(unitName(d.app.name)).catch(() => undefined)),
+    );
+    const running = states.filter((s) => s?.activeState === 'active').length;
+    const summary: ReadySummary = {
+      running,
+      failed: enabled.length - running + (first?.recipes.results.filter((r) => !r.app).length ?? 0),
+    };
+    await notify('READY=1', `STATUS=${summary.running} apps running, ${summary.failed} failed`);
+    if (stopped) return summary;
     cleanups.push(watchRecipes(rt.config.recipesDir, debounceMs, () => void applyNow('recipes changed')));
     const wd = watchdogIntervalMs();
     if (wd) {
@@ -228,6 +240,7 @@ export function startSupervisor({
       return undefined;
     });
     if (server) cleanups.push(() => server.close());
+    return summary;
   })();
 
   return {

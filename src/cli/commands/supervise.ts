@@ -4,6 +4,7 @@ import { CiaoAdvertiser } from '../../advertise/ciao.js';
 import { defaultInterfaces } from '../../advertise/policy.js';
 import type { Advertiser } from '../../advertise/types.js';
 import type { Config } from '../../config.js';
+import { readyLine, writeToConsoles } from '../../supervisor/console.js';
 import { startSupervisor } from '../../supervisor/supervise.js';
 import { systemdNotify } from '../../supervisor/notify.js';
 import { type Command, EXIT_OK } from '../command.js';
@@ -37,6 +38,12 @@ export const superviseCommand: Command = {
     log.info({ advertiser: advertiser?.kind ?? 'off' }, 'starting');
     const sup = startSupervisor({ rt, log, notify: systemdNotify, ...(advertiser ? { advertiser } : {}) });
     process.on('SIGHUP', () => void sup.applyNow());
+    void sup.ready.then(async ({ running, failed }) => {
+      const line = readyLine(running, failed);
+      log.info({ running, failed }, line);
+      // The system service tells the console; a user-mode (sandbox, test) berth does not.
+      if (!config.user || process.env.BERTH_CONSOLE === '1') await writeToConsoles(line);
+    });
     await new Promise<void>((resolve) => {
       process.once('SIGTERM', resolve);
       process.once('SIGINT', resolve);
