@@ -11,10 +11,13 @@ names=("$@")
 for name in "${names[@]}"; do
   def="images/$name.sh"
   [ -f "$def" ] || { echo "build-images: no image definition $def" >&2; exit 2; }
-  unset IMAGE PACKAGES CHANGES; source "$def"
+  unset IMAGE TAGS PACKAGES CHANGES; TAGS=(); source "$def"
   hash=$(cat "$def" images/lib-*.sh | sha256sum | cut -c1-16)
   have=$($PODMAN image inspect --format '{{index .Labels "berth.build-hash"}}' "$IMAGE" 2>/dev/null || true)
-  if [ "$have" = "$hash" ]; then echo "build-images: $IMAGE is up to date"; continue; fi
+  if [ "$have" = "$hash" ]; then
+    for t in "${TAGS[@]}"; do $PODMAN tag "$IMAGE" "$t"; done
+    echo "build-images: $IMAGE is up to date"; continue
+  fi
   start=$(date +%s)
   for p in "${PACKAGES[@]:-}"; do
     [ -z "$p" ] || dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || {
@@ -26,6 +29,7 @@ for name in "${names[@]}"; do
   args=()
   for c in "${CHANGES[@]}" "LABEL berth.build-hash=$hash"; do args+=(--change "$c"); done
   tar -C "$root" --numeric-owner -c . | $PODMAN import "${args[@]}" - "$IMAGE" >/dev/null
+  for t in "${TAGS[@]}"; do $PODMAN tag "$IMAGE" "$t"; done
   rm -rf "$root"; trap - EXIT
   echo "build-images: built $IMAGE in $(( $(date +%s) - start ))s"
 done

@@ -1,14 +1,18 @@
-# Samba for the LAN: smbd (file sharing), nmbd (NetBIOS names, so TV boxes and old
-# Windows find the server by name) and wsdd (Windows 10/11 Explorer's "Network" view),
-# started together by /usr/local/bin/berth-samba. smb.conf comes from the recipe.
+# The LAN media image: Samba (smbd for file sharing, nmbd for NetBIOS names so TV boxes
+# and old Windows find the server by name, wsdd for Windows 10/11 Explorer's "Network",
+# started together by /usr/local/bin/berth-samba) and MiniDLNA (DLNA/UPnP for smart TVs).
+# One Debian base for both: it is tagged as the samba and as the minidlna image, which
+# share its layers, and each recipe names its program as the entrypoint. The appliance
+# image preloads it once instead of two Debian bases.
 IMAGE=localhost/berth/samba:12
+TAGS=(localhost/berth/minidlna:12)
 PACKAGES=(debootstrap)
-CHANGES=('ENTRYPOINT ["/usr/local/bin/berth-samba"]' 'CMD []')
+CHANGES=('CMD ["/bin/bash"]')
 
 build_rootfs() {
   local root=$1
   source images/lib-debian.sh
-  debian_rootfs "$root" samba,samba-common-bin,smbclient,wsdd,passwd
+  debian_rootfs "$root" samba,samba-common-bin,smbclient,wsdd,passwd,minidlna
   cat > "$root/usr/local/bin/berth-samba" <<'SH'
 #!/bin/bash
 # Runs nmbd, wsdd and smbd; when one of them ends, the container ends and systemd

@@ -118,7 +118,7 @@ function browse(type: string, seconds: number): Browser {
 let browser: Browser;
 
 beforeAll(async () => {
-  await run('bash', [join(root, 'image-build', 'build-images.sh'), 'samba', 'minidlna']);
+  await run('bash', [join(root, 'image-build', 'build-images.sh'), 'media']);
   await lanUp();
   box = await startAppliance('e2e', { BERTH_ADVERTISE_INTERFACES: 'veth-app', BERTH_HOSTNAME: NAME }, [
     'nsenter',
