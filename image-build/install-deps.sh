@@ -11,6 +11,7 @@ APT_PACKAGES=(
   busybox-static debootstrap                                # local images without a registry
   smbclient samba-common-bin python3-zeroconf               # real Samba and mDNS clients for the LAN tests
   podman-compose iproute2 python3                           # benchmark reference, network namespaces
+  qemu-system-x86 qemu-utils ovmf fdisk dosfstools mtools zstd bc  # the appliance image and its boot test
 )
 
 missing=()
