@@ -67,8 +67,8 @@ ln -sf /usr/lib/systemd/system/systemd-resolved.service "$wants/systemd-resolved
 # 3. Recipes: all shipped ones as examples, samba and minidlna active; their images preloaded.
 say "recipes and preloaded images"
 mkdir -p "$R/etc/berth/recipes" "$R/usr/share/berth/recipes" "$R/var/lib/berth/images" "$R/srv/media"
-cp recipes/*.yaml "$R/usr/share/berth/recipes/"
-cp recipes/samba.yaml recipes/minidlna.yaml "$R/etc/berth/recipes/"
+cp recipes/*.yaml recipes/recipe.schema.json "$R/usr/share/berth/recipes/"
+cp recipes/samba.yaml recipes/minidlna.yaml recipes/recipe.schema.json "$R/etc/berth/recipes/"
 cp README.md "$R/usr/share/berth/README.md"
 bash image-build/build-images.sh media >/dev/null
 podman save --quiet --multi-image-archive -o "$R/var/lib/berth/images/apps.tar" localhost/berth/samba:12 localhost/berth/minidlna:12

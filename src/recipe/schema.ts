@@ -276,5 +276,5 @@ export type Recipe = z.output<typeof RecipeSchema>;
 /** JSON Schema for editors (yaml-language-server) and docs. */
 export function recipeJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(RecipeSchema, { io: 'input', target: 'draft-7' }) as Record<string, unknown>;
-  return { ...schema, $id: 'https://berth.invalid/recipe-v1.schema.json', title: 'berth recipe v1' };
+  return { ...schema, title: 'berth recipe v1' };
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withReference } from '../../src/cli/commands/reference.js';
+import { recipeJsonSchema } from '../../src/recipe/schema.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -10,6 +11,11 @@ const readme = readFileSync(join(root, 'README.md'), 'utf8');
 describe('README', () => {
   it('has the recipe reference generated from the current schema (run `npm run docs`)', () => {
     expect(withReference(readme)).toBe(readme);
+  });
+
+  it('ships the recipe JSON Schema next to the recipes, as berth schema prints it (run `npm run docs`)', () => {
+    const shipped = JSON.parse(readFileSync(join(root, 'recipes', 'recipe.schema.json'), 'utf8'));
+    expect(shipped).toEqual(recipeJsonSchema());
   });
 
   it('opens with the two commands, and .ci/run runs the test one', () => {
