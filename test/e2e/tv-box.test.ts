@@ -2,23 +2,30 @@
 // TV box, joined by a veth pair, 192.0.2.0/24 used only inside them). The systemd user
 // manager, berth.service and the app containers run in the appliance namespace with the
 // shipped samba and minidlna recipes; real clients in the TV-box namespace find them.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Appliance, repoRoot, startAppliance } from '../harness/appliance.js';
+import {
+  APP_IP,
+  BCAST,
+  type Browser,
+  browse,
+  type Lan,
+  lanUp,
+  PY,
+  supervisorUnit,
+  TV_IP,
+  until,
+} from '../harness/lan.js';
 
 const run = promisify(execFile);
 const root = repoRoot();
-const APP_NS = 'berth-e2e-app';
-const TV_NS = 'berth-e2e-tv';
-const APP_IP = '192.0.2.1';
-const TV_IP = '192.0.2.2';
-const BCAST = '192.0.2.255';
-const PY = '/usr/bin/python3';
 const NAME = 'berthtest';
+let lan: Lan;
 
 let box: Appliance;
 let media: string;
@@ -26,46 +33,7 @@ let movie: Buffer;
 let samba0 = 0; // when berth-samba.service became active (s since epoch)
 const timings: Record<string, number> = {};
 
-const tv = (cmd: string[], timeoutMs = 20_000) =>
-  run('nsenter', [`--net=/run/netns/${TV_NS}`, '--', ...cmd], { timeout: timeoutMs, maxBuffer: 16 << 20 });
-const sh = (cmd: string) => run('sh', ['-c', cmd]);
-
-async function lanUp() {
-  await sh(`ip netns del ${APP_NS} 2>/dev/null; ip netns del ${TV_NS} 2>/dev/null; true`);
-  await sh(`ip netns add ${APP_NS} && ip netns add ${TV_NS}`);
-  await sh(`ip link add veth-app netns ${APP_NS} type veth peer name veth-tv netns ${TV_NS}`);
-  for (const [ns, dev, ip] of [
-    [APP_NS, 'veth-app', APP_IP],
-    [TV_NS, 'veth-tv', TV_IP],
-  ]) {
-    const x = `ip netns exec ${ns}`;
-    await sh(
-      `${x} ip link set lo up && ${x} ip addr add ${ip}/24 brd ${BCAST} dev ${dev} && ${x} ip link set ${dev} up`,
-    );
-    // Multicast needs a route: without one, mDNS and SSDP packets are not sent at all.
-    await sh(`${x} ip route add default dev ${dev}`);
-  }
-}
-
-async function lanDown() {
-  await sh(`ip netns del ${APP_NS} 2>/dev/null; ip netns del ${TV_NS} 2>/dev/null; true`);
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end)
-      throw new Error(`timed out: ${what}${last ? ` (${(last as Error).message.split('\n')[0]})` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const tv = (cmd: string[], timeoutMs?: number) => lan.tv(cmd, timeoutMs);
 
 const since = (t0: number) => Math.round((Date.now() / 1000 - t0) * 10) / 10;
 
@@ -81,50 +49,16 @@ async function shipped(file: string, edit: (t: string) => string = (t) => t): Pr
   return edit((await readFile(join(root, 'recipes', file), 'utf8')).replaceAll('/srv/media', media));
 }
 
-interface Browser {
-  events: Record<string, unknown>[];
-  proc: ChildProcess;
-}
-
-function browse(type: string, seconds: number): Browser {
-  const proc = spawn(
-    'nsenter',
-    [
-      `--net=/run/netns/${TV_NS}`,
-      '--',
-      PY,
-      join(root, 'test', 'e2e', 'mdns_browse.py'),
-      TV_IP,
-      type,
-      String(seconds),
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const b: Browser = { events: [], proc };
-  let buf = '';
-  proc.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      b.events.push(JSON.parse(buf.slice(0, nl)) as Record<string, unknown>);
-      buf = buf.slice(nl + 1);
-    }
-  });
-  return b;
-}
-
 let browser: Browser;
 
 beforeAll(async () => {
   await run('bash', [join(root, 'image-build', 'build-images.sh'), 'media']);
-  await lanUp();
-  box = await startAppliance('e2e', { BERTH_ADVERTISE_INTERFACES: 'veth-app', BERTH_HOSTNAME: NAME }, [
-    'nsenter',
-    `--net=/run/netns/${APP_NS}`,
-    '--',
-  ]);
+  lan = await lanUp('e2e');
+  box = await startAppliance(
+    'e2e',
+    { BERTH_ADVERTISE_INTERFACES: lan.appDev, BERTH_HOSTNAME: NAME },
+    lan.inApp,
+  );
   media = join(box.root, 'srv', 'media');
   await mkdir(media, { recursive: true });
   movie = randomBytes(1 << 20);
@@ -132,11 +66,9 @@ beforeAll(async () => {
   await box.writeRecipe('samba.yaml', await shipped('samba.yaml'));
   await box.writeRecipe('minidlna.yaml', await shipped('minidlna.yaml'));
   // The TV box starts listening before the appliance comes up, as a TV box on a LAN does.
-  browser = browse('_smb._tcp.local.', 150);
+  browser = browse(lan, '_smb._tcp.local.', 150);
   await until('the browser', async () => browser.events.some((e) => e.event === 'ready'), 20_000);
-  const unit = (await readFile(join(root, 'units', 'berth.service'), 'utf8'))
-    .replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `)
-    .replace('/usr/lib/berth/', `${root}/`);
+  const unit = supervisorUnit(await readFile(join(root, 'units', 'berth.service'), 'utf8'));
   await writeFile(join(box.config.unitDir, 'berth.service'), unit);
   await box.runtime.systemd.reload();
   expect(await box.runtime.systemd.start('berth.service')).toBe('done');
@@ -146,7 +78,7 @@ beforeAll(async () => {
 afterAll(async () => {
   browser?.proc.kill();
   await box?.stop();
-  await lanDown();
+  await lan?.down();
   // Seconds from the samba unit becoming active to each discovery, for the record.
   console.log(`tv-box discovery times (s): ${JSON.stringify(timings)}`);
   await writeFile(join(root, 'e2e-timings.json'), `${JSON.stringify(timings, null, 2)}\n`).catch(() => {});
@@ -219,7 +151,7 @@ describe('the TV box finds the appliance', () => {
     const tvDevice = spawn(
       'nsenter',
       [
-        `--net=/run/netns/${TV_NS}`,
+        `--net=/run/netns/${lan.tvNs}`,
         '--',
         PY,
         join(root, 'test', 'e2e', 'mdns_announce.py'),
