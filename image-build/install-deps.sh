@@ -9,7 +9,7 @@ APT_PACKAGES=(
   podman runc iptables uidmap conmon netavark aardvark-dns  # containers (runc: see image-build/README.md)
   dbus-user-session systemd                                 # a systemd user manager on a session bus
   busybox-static debootstrap                                # local images without a registry
-  smbclient samba-common-bin python3-zeroconf               # real Samba and mDNS clients for the LAN tests
+  smbclient samba-common-bin python3-zeroconf avahi-daemon  # real Samba and mDNS peers for the LAN tests
   podman-compose iproute2 python3                           # benchmark reference, network namespaces
   qemu-system-x86 qemu-utils ovmf fdisk dosfstools mtools zstd bc  # the appliance image and its boot test
 )

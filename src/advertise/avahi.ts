@@ -17,7 +17,7 @@ interface Group {
 
 /** The Avahi server on the system bus, or undefined when avahi-daemon does not run. */
 export async function connectAvahi(
-  busAddress = 'unix:path=/run/dbus/system_bus_socket',
+  busAddress = process.env.DBUS_SYSTEM_BUS_ADDRESS ?? 'unix:path=/run/dbus/system_bus_socket',
 ): Promise<AvahiAdvertiser | undefined> {
   const bus = dbus.sessionBus({ busAddress });
   bus.on('error', () => {});

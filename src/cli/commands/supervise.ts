@@ -7,16 +7,20 @@ import type { Config } from '../../config.js';
 import { readyLine, writeToConsoles } from '../../supervisor/console.js';
 import { startSupervisor } from '../../supervisor/supervise.js';
 import { systemdNotify } from '../../supervisor/notify.js';
-import { type Command, EXIT_OK } from '../command.js';
+import { type Command, EXIT_OK, UserError } from '../command.js';
 import { connectRuntime } from '../connect.js';
 
 /**
- * avahi-daemon's D-Bus API when it runs (one mDNS responder per host), ciao otherwise.
- * BERTH_ADVERTISE=off turns advertising off; a user-mode berth never uses the host's Avahi.
+ * Who answers mDNS: BERTH_ADVERTISER=auto (default) uses avahi-daemon's D-Bus API when it
+ * runs, so the host never has two responders, and ciao otherwise; a user-mode berth does not
+ * use the host's Avahi unless told to with BERTH_ADVERTISER=avahi. "off" advertises nothing.
  */
 async function makeAdvertiser(config: Config): Promise<Advertiser | undefined> {
-  if (process.env.BERTH_ADVERTISE === 'off') return undefined;
-  const avahi = config.user ? undefined : await connectAvahi();
+  const want = process.env.BERTH_ADVERTISER ?? 'auto';
+  if (want === 'off') return undefined;
+  const avahi = want === 'avahi' || (want === 'auto' && !config.user) ? await connectAvahi() : undefined;
+  if (want === 'avahi' && !avahi)
+    throw new UserError('BERTH_ADVERTISER=avahi, but avahi-daemon is not on the system bus');
   return (
     avahi ??
     new CiaoAdvertiser({
