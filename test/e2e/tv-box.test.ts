@@ -14,6 +14,7 @@ import {
   BCAST,
   type Browser,
   browse,
+  goodbyeFor,
   type Lan,
   lanUp,
   PY,
@@ -186,16 +187,7 @@ describe('the TV box finds the appliance', () => {
     const before = browser.events.length;
     const stopAt = Date.now() / 1000;
     await box.berth(['stop', 'samba']);
-    const instance = `Media on ${NAME}._smb._tcp.local.`;
-    // The PTR goodbye names the type and points at the instance; SRV and TXT name the instance.
-    const bye = await until(
-      'goodbye',
-      async () =>
-        browser.events
-          .slice(before)
-          .find((e) => e.event === 'goodbye' && (e.name === instance || e.target === instance)),
-      20_000,
-    );
+    const bye = await goodbyeFor(browser, `Media on ${NAME}._smb._tcp.local.`, before);
     expect(bye.type).toMatch(/DNSPointer|DNSService|DNSText/);
     timings.goodbyeAfterStop = Math.round(((bye.t as number) - stopAt) * 10) / 10;
     await until(

@@ -107,6 +107,25 @@ export function browse(lan: Lan, type: string, seconds: number): Browser {
   return b;
 }
 
+/**
+ * The first goodbye (TTL 0) for `instance` seen after event number `since`. The PTR
+ * goodbye names the type and points at the instance; SRV and TXT name the instance.
+ */
+export function goodbyeFor(
+  browser: Browser,
+  instance: string,
+  since: number,
+): Promise<Record<string, unknown>> {
+  return until(
+    `goodbye for ${instance}`,
+    async () =>
+      browser.events
+        .slice(since)
+        .find((e) => e.event === 'goodbye' && (e.name === instance || e.target === instance)),
+    20_000,
+  );
+}
+
 /** units/berth.service as shipped, with the program pointed at this checkout's build. */
 export function supervisorUnit(shipped: string, extra: string[] = []): string {
   const root = repoRoot();
