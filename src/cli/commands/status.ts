@@ -41,6 +41,8 @@ export const statusCommand: Command = {
         io.out(
           `${a.app}: recipe error: ${e.file}:${e.line}:${e.col}: ${e.message} — still running its last good version`,
         );
+    for (const a of apps)
+      for (const ad of a.advertised ?? []) io.out(`${a.app}: announced on the LAN as ${ad}`);
     if (apps.some((a) => a.pending)) io.out("* recipe changed since the last apply; run 'berth apply'");
     if (apps.length === 0) io.out(`no apps: put recipes in ${config.recipesDir}`);
     return EXIT_OK;
