@@ -57,16 +57,7 @@ up() {
   bash "$REPO/image-build/install-deps.sh"
   (cd "$REPO" && npm run --silent build && bash image-build/build-images.sh)
   mkdir -p "$SB"/{config/systemd/user,data,recipes,srv/media}
-  # podman settings for hosts like these (no systemd as PID 1, cgroups in hybrid mode).
-  cat > "$SB/containers.conf" <<'CONF'
-[containers]
-default_ulimits = []
-log_driver = "k8s-file"
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
+  cp "$REPO/image-build/containers-host.conf" "$SB/containers.conf"
   if [ -z "$(ls -A "$SB/recipes")" ]; then
     # The shipped recipes, with the media root moved into the sandbox.
     for f in "$REPO"/recipes/*.yaml; do sed "s#/srv/media#$SB/srv/media#g" "$f" > "$SB/recipes/$(basename "$f")"; done

@@ -25,15 +25,36 @@ export function repoRoot(from = import.meta.dirname): string {
   return dir;
 }
 
-/** podman settings this host needs (see shared/notes/testbed.md); the appliance uses podman's defaults. */
-const CONTAINERS_CONF = `[containers]
-default_ulimits = []
-log_driver = "k8s-file"
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-`;
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  ms = 60_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end)
+      throw new Error(`timed out: ${what}${last ? ` (${(last as Error).message.split('\n')[0]})` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** A small bridge web app on 127.0.0.1:PORT that serves its own name at /name.txt. */
+export function webRecipe(prefix: string, name: string, port: number, extra = ''): string {
+  return `name: ${prefix}-${name}
+image: localhost/berth/busybox:1.35.0
+init: true
+command: [sh, -c, "mkdir -p /www && echo ${name} > /www/name.txt && exec httpd -f -p 80 -h /www"]
+ports: ["127.0.0.1:${port}:80"]
+stop_timeout: 2s
+${extra}`;
+}
 
 export interface Appliance {
   root: string;
@@ -86,13 +107,13 @@ export async function startAppliance(
     srv: join(root, 'srv'),
   };
   for (const d of Object.values(dirs)) await mkdir(d, { recursive: true, mode: 0o700 });
-  await writeFile(join(root, 'containers.conf'), CONTAINERS_CONF);
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: root,
     XDG_RUNTIME_DIR: dirs.run,
     XDG_CONFIG_HOME: dirs.config,
-    CONTAINERS_CONF: join(root, 'containers.conf'),
+    // podman settings this host needs (see image-build/containers-host.conf).
+    CONTAINERS_CONF: join(repoRoot(), 'image-build', 'containers-host.conf'),
     DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(dirs.run, 'bus')}`,
     BERTH_USER: '1',
     BERTH_RECIPES_DIR: dirs.recipes,

@@ -4,7 +4,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { repoRoot } from './appliance.js';
+import { repoRoot, until } from './appliance.js';
+
+export { until };
 
 const run = promisify(execFile);
 const sh = (cmd: string) => run('sh', ['-c', cmd]);
@@ -57,26 +59,6 @@ export async function lanUp(name: string): Promise<Lan> {
       run('nsenter', [`--net=/run/netns/${tvNs}`, '--', ...cmd], { timeout: timeoutMs, maxBuffer: 16 << 20 }),
     down,
   };
-}
-
-export async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  ms = 60_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end)
-      throw new Error(`timed out: ${what}${last ? ` (${(last as Error).message.split('\n')[0]})` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 export interface Browser {

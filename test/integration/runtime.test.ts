@@ -5,18 +5,19 @@ import { spawn } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Appliance, ensureTestImages, httpGet, startAppliance } from '../harness/appliance.js';
+import {
+  type Appliance,
+  ensureTestImages,
+  httpGet,
+  startAppliance,
+  until,
+  webRecipe,
+} from '../harness/appliance.js';
 
 const IMAGE = 'localhost/berth/busybox:1.35.0';
 let box: Appliance;
 
-const web = (name: string, port: number, extra = '') => `name: rt-${name}
-image: ${IMAGE}
-init: true
-command: [sh, -c, "mkdir -p /www && echo ${name} > /www/name.txt && exec httpd -f -p 80 -h /www"]
-ports: ["127.0.0.1:${port}:80"]
-stop_timeout: 2s
-${extra}`;
+const web = (name: string, port: number, extra = '') => webRecipe('rt', name, port, extra);
 
 interface Inspect {
   Id: string;
@@ -35,16 +36,6 @@ async function containersOf(app: string): Promise<string[]> {
 
 async function unitState(app: string) {
   return box.runtime.systemd.state(`berth-rt-${app}.service`);
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 beforeAll(async () => {

@@ -6,30 +6,20 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { askControl } from '../../src/supervisor/control.js';
-import { type Appliance, ensureTestImages, httpGet, startAppliance } from '../harness/appliance.js';
+import {
+  type Appliance,
+  ensureTestImages,
+  httpGet,
+  startAppliance,
+  until,
+  webRecipe,
+} from '../harness/appliance.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
-const IMAGE = 'localhost/berth/busybox:1.35.0';
 let box: Appliance;
 
-const web = (name: string, port: number, extra = '') => `name: sv-${name}
-image: ${IMAGE}
-init: true
-command: [sh, -c, "mkdir -p /www && echo ${name} > /www/name.txt && exec httpd -f -p 80 -h /www"]
-ports: ["127.0.0.1:${port}:80"]
-stop_timeout: 2s
-${extra}`;
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const web = (name: string, port: number, extra = '') => webRecipe('sv', name, port, extra);
 
 const containerId = async (app: string) =>
   (await box.podman(['container', 'inspect', '--format', '{{.Id}}', `berth-sv-${app}`])).trim();
