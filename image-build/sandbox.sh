@@ -58,11 +58,18 @@ up() {
   (cd "$REPO" && npm run --silent build && bash image-build/build-images.sh)
   mkdir -p "$SB"/{config/systemd/user,data,recipes,srv/media}
   cp "$REPO/image-build/containers-host.conf" "$SB/containers.conf"
-  if [ -z "$(ls -A "$SB/recipes")" ]; then
-    # The shipped recipes, with the media root moved into the sandbox.
-    for f in "$REPO"/recipes/*.yaml; do sed "s#/srv/media#$SB/srv/media#g" "$f" > "$SB/recipes/$(basename "$f")"; done
-    echo "A sample file shared by the sandboxed berth appliance." > "$SB/srv/media/README.txt"
-  fi
+  # The shipped recipes, with the media root moved into the sandbox. A recipe the user has
+  # not edited (equal to the pristine copy in .shipped/) follows the shipped version.
+  mkdir -p "$SB/.shipped"
+  for f in "$REPO"/recipes/*.yaml "$REPO"/recipes/recipe.schema.json; do
+    name=$(basename "$f")
+    fresh=$(sed "s#/srv/media#$SB/srv/media#g" "$f")
+    if [ ! -e "$SB/recipes/$name" ] || cmp -s "$SB/recipes/$name" "$SB/.shipped/$name"; then
+      printf '%s\n' "$fresh" > "$SB/recipes/$name"
+    fi
+    printf '%s\n' "$fresh" > "$SB/.shipped/$name"
+  done
+  [ -e "$SB/srv/media/README.txt" ] || echo "A sample file shared by the sandboxed berth appliance." > "$SB/srv/media/README.txt"
   sed "s#^ExecStart=/usr/bin/node #ExecStart=$(command -v node) #; s#/usr/lib/berth/#$REPO/#" \
     "$REPO/units/berth.service" > "$SB/config/systemd/user/berth.service"
   if ! running; then
