@@ -1,7 +1,8 @@
 // DNS-SD through avahi-daemon's D-Bus API, used when avahi-daemon runs, so the host never
 // has two mDNS responders fighting over port 5353.
 import dbus from 'dbus-next';
-import { adKey, type Advertiser, PerAppQueue, type PublishedAd, type ServiceAd } from './types.js';
+import { AppAdvertiser } from './base.js';
+import type { ServiceAd } from './types.js';
 
 const IF_UNSPEC = -1;
 const PROTO_UNSPEC = -1;
@@ -35,16 +36,17 @@ export async function connectAvahi(
   }
 }
 
-export class AvahiAdvertiser implements Advertiser {
+export class AvahiAdvertiser extends AppAdvertiser<Group> {
   readonly kind = 'avahi' as const;
-  private readonly apps = new Map<string, Map<string, Group>>();
 
   constructor(
     private readonly bus: dbus.MessageBus,
     private readonly server: Iface,
-  ) {}
+  ) {
+    super();
+  }
 
-  private async publish(ad: ServiceAd): Promise<Group> {
+  protected async publish(_app: string, ad: ServiceAd): Promise<Group> {
     const path = (await this.server.EntryGroupNew!()) as string;
     const iface = (await this.bus.getProxyObject('org.freedesktop.Avahi', path)).getInterface(
       'org.freedesktop.Avahi.EntryGroup',
@@ -68,33 +70,16 @@ export class AvahiAdvertiser implements Advertiser {
     return group;
   }
 
-  private readonly queue = new PerAppQueue();
-
-  set(app: string, ads: readonly ServiceAd[]): Promise<void> {
-    return this.queue.run(app, () => this.apply(app, ads));
+  protected async withdraw(g: Group): Promise<void> {
+    await g.iface.Free!(); // Avahi sends the goodbyes
   }
 
-  private async apply(app: string, ads: readonly ServiceAd[]): Promise<void> {
-    const current = this.apps.get(app) ?? new Map<string, Group>();
-    const wanted = new Map(ads.map((a) => [adKey(a), a]));
-    for (const [key, g] of current) {
-      if (wanted.has(key)) continue;
-      current.delete(key);
-      await g.iface.Free!(); // Avahi sends the goodbyes
-    }
-    for (const [key, ad] of wanted) if (!current.has(key)) current.set(key, await this.publish(ad));
-    if (current.size > 0) this.apps.set(app, current);
-    else this.apps.delete(app);
-  }
-
-  published(): PublishedAd[] {
-    return [...this.apps].flatMap(([app, m]) =>
-      [...m.values()].map((g) => ({ ...g.ad, app, announcedAs: g.name })),
-    );
+  protected announcedAs(g: Group): string {
+    return g.name;
   }
 
   async close(): Promise<void> {
-    for (const app of [...this.apps.keys()]) await this.set(app, []);
+    await this.withdrawAll();
     this.bus.disconnect();
   }
 }

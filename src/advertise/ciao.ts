@@ -5,7 +5,8 @@
 // one service claim it. So <hostname>.local belongs to the host's _device-info record, and
 // each app service points at its own <hostname>-<app>.local, with the same addresses.
 import ciao, { type CiaoService, type Responder } from '@homebridge/ciao';
-import { adKey, type Advertiser, PerAppQueue, type PublishedAd, type ServiceAd, splitType } from './types.js';
+import { AppAdvertiser } from './base.js';
+import { type ServiceAd, splitType } from './types.js';
 
 export interface CiaoOptions {
   /** Interfaces to answer on; ciao must be told them (inside a network namespace it picks none by itself). */
@@ -25,66 +26,46 @@ export function serviceHost(hostname: string, app: string, index: number): strin
   return index === 0 ? `${hostname}-${app}` : `${hostname}-${app}-${index + 1}`;
 }
 
-export class CiaoAdvertiser implements Advertiser {
+export class CiaoAdvertiser extends AppAdvertiser<Entry> {
   readonly kind = 'ciao' as const;
   private responder: Responder | undefined;
-  private readonly apps = new Map<string, Map<string, Entry>>();
-  private readonly queue = new PerAppQueue();
 
-  constructor(private readonly opts: CiaoOptions) {}
+  constructor(private readonly opts: CiaoOptions) {
+    super();
+  }
 
   private getResponder(): Responder {
     this.responder ??= ciao.getResponder({ interface: this.opts.interfaces });
     return this.responder;
   }
 
-  set(app: string, ads: readonly ServiceAd[]): Promise<void> {
-    return this.queue.run(app, () => this.apply(app, ads));
+  protected async publish(app: string, ad: ServiceAd, index: number): Promise<Entry> {
+    const { service: type, protocol } = splitType(ad.type);
+    const service = this.getResponder().createService({
+      name: ad.name,
+      type,
+      protocol: protocol as never,
+      port: ad.port,
+      hostname: serviceHost(this.opts.hostname, app, index),
+      // ciao writes an empty TXT as zero-length data where RFC 6763 6.1 wants one zero
+      // byte; clients echo the latter and ciao then sees a conflict. So never empty.
+      txt: Object.keys(ad.txt).length > 0 ? ad.txt : { txtvers: '1' },
+    });
+    await service.advertise();
+    return { ad, service };
   }
 
-  private async apply(app: string, ads: readonly ServiceAd[]): Promise<void> {
-    const current = this.apps.get(app) ?? new Map<string, Entry>();
-    const wanted = new Map(ads.map((a) => [adKey(a), a]));
-    for (const [key, e] of current) {
-      if (wanted.has(key)) continue;
-      current.delete(key);
-      await e.service.end(); // goodbye packets (TTL 0)
-      await e.service.destroy();
-    }
-    let index = 0;
-    for (const [key, ad] of wanted) {
-      const host = serviceHost(this.opts.hostname, app, index++);
-      if (current.has(key)) continue;
-      const { service: type, protocol } = splitType(ad.type);
-      const service = this.getResponder().createService({
-        name: ad.name,
-        type,
-        protocol: protocol as never,
-        port: ad.port,
-        hostname: host,
-        // ciao writes an empty TXT as zero-length data where RFC 6763 6.1 wants one zero
-        // byte; clients echo the latter and ciao then sees a conflict. So never empty.
-        txt: Object.keys(ad.txt).length > 0 ? ad.txt : { txtvers: '1' },
-      });
-      current.set(key, { ad, service });
-      await service.advertise();
-    }
-    if (current.size > 0) this.apps.set(app, current);
-    else this.apps.delete(app);
+  protected async withdraw(e: Entry): Promise<void> {
+    await e.service.end(); // goodbye packets (TTL 0)
+    await e.service.destroy();
   }
 
-  published(): PublishedAd[] {
-    return [...this.apps].flatMap(([app, m]) =>
-      [...m.values()].map((e) => ({
-        ...e.ad,
-        app,
-        announcedAs: e.service.getFQDN().split('._')[0] ?? e.ad.name,
-      })),
-    );
+  protected announcedAs(e: Entry): string {
+    return e.service.getFQDN().split('._')[0] ?? e.ad.name;
   }
 
   async close(): Promise<void> {
-    for (const app of [...this.apps.keys()]) await this.set(app, []);
+    await this.withdrawAll();
     await this.responder?.shutdown();
     this.responder = undefined;
   }
