@@ -44,7 +44,10 @@ describe('bad recipe corpus', () => {
       const path = join(dir, name);
       const got = await diagnosticsOf(path);
       const expectedFile = join(dir, `${name.replace(/\.yaml$/, '')}.expected`);
-      if (updateGolden || !existsSync(expectedFile)) writeFileSync(expectedFile, `${got.join('\n')}\n`);
+      const missing = !existsSync(expectedFile);
+      if (updateGolden || missing) writeFileSync(expectedFile, `${got.join('\n')}\n`);
+      // A case without its expected diagnostics is a failure: review the file written, then commit it.
+      expect(missing && !updateGolden ? `${expectedFile} was missing` : '').toBe('');
       expect(got.length).toBeGreaterThan(0);
       expect(got).toEqual(readFileSync(expectedFile, 'utf8').trimEnd().split('\n'));
 

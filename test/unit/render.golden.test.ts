@@ -18,7 +18,10 @@ describe('recipe → unit golden files', () => {
       const ctx = { ...RENDER_CTX, ...(ctxLine ? JSON.parse(ctxLine) : {}) };
       const unit = renderUnit(validApp(text, `/etc/berth/recipes/${file}`), ctx);
       const expectedFile = join(dir, file.replace(/\.yaml$/, '.service'));
-      if (updateGolden || !existsSync(expectedFile)) writeFileSync(expectedFile, unit.text);
+      const missing = !existsSync(expectedFile);
+      if (updateGolden || missing) writeFileSync(expectedFile, unit.text);
+      // A fixture without its expected unit is a failure: review the file written, then commit it.
+      expect(missing && !updateGolden ? `${expectedFile} was missing` : '').toBe('');
       expect(unit.text).toBe(readFileSync(expectedFile, 'utf8'));
     });
   }
