@@ -7,6 +7,7 @@ import { runInNewContext } from 'node:vm';
 import { adsFor, type AppRunState, deviceInfoAd } from '../advertise/policy.js';
 import type { Advertiser } from '../advertise/types.js';
 import { LockedError } from '../exec/lock.js';
+import { applyReport } from '../exec/report.js';
 import type { App } from '../recipe/app.js';
 import { describeStep } from '../plan/steps.js';
 import { containerName, unitName } from '../render/paths.js';
@@ -232,9 +233,7 @@ export function startSupervisor({
         }));
       }
       const r = await applyNow('control socket');
-      return r
-        ? { done: r.result.done.length, failed: r.result.failed, invalid: r.recipes.diagnostics.length }
-        : undefined;
+      return r ? applyReport(r.result, r.recipes.diagnostics) : undefined;
     }).catch((err: Error) => {
       log.error({ error: err.message }, `cannot serve the control socket ${rt.config.socketPath}`);
       return undefined;

@@ -75,6 +75,13 @@ describe('berth supervise under systemd', () => {
   it('the CLI goes through the supervisor when it runs', async () => {
     const applied = await box.berth(['apply']);
     expect(applied.stderr).toContain('applied by the supervisor: 0 steps, 0 failed');
+    // The same --json shape as an apply done by the CLI itself.
+    expect(JSON.parse((await box.berth(['apply', '--json'])).stdout)).toEqual({
+      steps: [],
+      failed: [],
+      skipped: [],
+      invalid: [],
+    });
     const status = JSON.parse((await box.berth(['status', '--json'])).stdout) as { app: string }[];
     expect(status.map((s) => s.app)).toEqual(['sv-a', 'sv-b']);
   });

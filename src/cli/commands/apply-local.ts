@@ -1,3 +1,4 @@
+import { applyReport } from '../../exec/report.js';
 import { describeStep } from '../../plan/steps.js';
 import { formatDiagnostic } from '../../recipe/diagnostics.js';
 import { apply } from '../../runtime.js';
@@ -17,18 +18,7 @@ export async function applyLocally({ config, options, io }: CommandContext): Pro
   );
   const invalid = r.recipes.results.filter((x) => !x.app).length;
   if (options.json) {
-    io.out(
-      JSON.stringify(
-        {
-          steps: r.result.done,
-          failed: r.result.failed,
-          skipped: r.result.skipped,
-          invalid: r.recipes.diagnostics.map(({ source: _s, ...d }) => d),
-        },
-        null,
-        2,
-      ),
-    );
+    io.out(JSON.stringify(applyReport(r.result, r.recipes.diagnostics), null, 2));
   } else {
     for (const d of r.recipes.diagnostics) io.out(formatDiagnostic(d));
     const ms = Math.round(performance.now() - t0);

@@ -1,11 +1,8 @@
-import { type Command, EXIT_FAILED, EXIT_OK } from '../command.js';
+import type { ApplyReport } from '../../exec/report.js';
+import { describeStep } from '../../plan/steps.js';
+import { formatDiagnostic } from '../../recipe/diagnostics.js';
 import { askControl } from '../../supervisor/control.js';
-
-interface RemoteResult {
-  done: number;
-  failed: { step: { kind: string; app?: string }; error: string }[];
-  invalid: number;
-}
+import { type Command, EXIT_FAILED, EXIT_OK } from '../command.js';
 
 export const applyCommand: Command = {
   name: 'apply',
@@ -16,14 +13,19 @@ export const applyCommand: Command = {
   async run(ctx) {
     const { config, options, io } = ctx;
     if (!options.local) {
-      const remote = (await askControl(config.socketPath, { cmd: 'apply' })) as RemoteResult | undefined;
-      if (remote) {
-        if (options.json) io.out(JSON.stringify(remote, null, 2));
-        for (const f of remote.failed) io.out(`${f.step.app ?? ''}: FAILED ${f.step.kind}: ${f.error}`);
-        io.err(
-          `applied by the supervisor: ${remote.done} steps, ${remote.failed.length} failed, ${remote.invalid} recipe errors (berth validate shows them)`,
-        );
-        return remote.failed.length > 0 || remote.invalid > 0 ? EXIT_FAILED : EXIT_OK;
+      const report = (await askControl(config.socketPath, { cmd: 'apply' })) as ApplyReport | undefined;
+      if (report) {
+        if (options.json) io.out(JSON.stringify(report, null, 2));
+        else {
+          for (const s of report.steps) io.out(`${'app' in s ? `${s.app}: ` : ''}${describeStep(s)}`);
+          for (const f of report.failed)
+            io.out(`${'app' in f.step ? `${f.step.app}: ` : ''}FAILED ${describeStep(f.step)}: ${f.error}`);
+          for (const d of report.invalid) io.out(formatDiagnostic(d));
+          io.err(
+            `applied by the supervisor: ${report.steps.length} steps, ${report.failed.length} failed, ${report.invalid.length} recipe errors`,
+          );
+        }
+        return report.failed.length > 0 || report.invalid.length > 0 ? EXIT_FAILED : EXIT_OK;
       }
     }
     // Loaded only when this process applies: the supervisor path needs none of it.
