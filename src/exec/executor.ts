@@ -8,6 +8,7 @@ import type { ServiceManager } from '../systemd/manager.js';
 import { PHASE, type Step } from '../plan/steps.js';
 import { makeDirs, makeSecrets, writeAppFiles } from './files.js';
 import { ensureImage } from './images.js';
+import type { FreeBytes } from './space.js';
 import { deleteUnitFile, writeUnitFile } from './units.js';
 
 export interface ExecDeps {
@@ -21,6 +22,8 @@ export interface ExecDeps {
   /** How many apps are worked on at once (podman runs are mostly waiting, so more than the cores). */
   concurrency?: number;
   onEvent?: (e: ExecEvent) => void;
+  /** Free space, replaceable to inject a full disk. */
+  free?: FreeBytes;
 }
 
 export type ExecEvent =
@@ -39,7 +42,12 @@ export class StepError extends Error {}
 
 const appOf = (s: Step) => ('app' in s ? s.app : '');
 
-async function runStep(s: Step, deps: ExecDeps, loads: Map<string, Promise<void>>): Promise<void> {
+interface PassMemo {
+  loads: Map<string, Promise<void>>;
+  storePath?: Promise<string>;
+}
+
+async function runStep(s: Step, deps: ExecDeps, memo: PassMemo): Promise<void> {
   const d = () => {
     const x = deps.desired.get(appOf(s));
     if (!x) throw new StepError(`no desired state for ${appOf(s)}`);
@@ -76,10 +84,12 @@ async function runStep(s: Step, deps: ExecDeps, loads: Map<string, Promise<void>
         preloadDir: deps.preloadDir,
         onProgress: (line) => deps.onEvent?.({ type: 'progress', app: s.app, line }),
         loadOnce: (archive, load) => {
-          let p = loads.get(archive);
-          if (!p) loads.set(archive, (p = load()));
+          let p = memo.loads.get(archive);
+          if (!p) memo.loads.set(archive, (p = load()));
           return p;
         },
+        storePath: () => (memo.storePath ??= deps.podman.storePath()),
+        ...(deps.free ? { free: deps.free } : {}),
       });
     case 'ensure-network':
       if (!(await deps.podman.networkExists(s.network))) await deps.podman.createNetwork(s.network);
@@ -110,7 +120,7 @@ async function bounded<T>(items: readonly T[], limit: number, fn: (x: T) => Prom
 export async function execute(steps: readonly Step[], deps: ExecDeps): Promise<ExecResult> {
   const result: ExecResult = { done: [], failed: [], skipped: [] };
   const failedApps = new Set<string>();
-  const loads = new Map<string, Promise<void>>();
+  const memo: PassMemo = { loads: new Map() };
   const limit = deps.concurrency ?? 12;
   const dependsOnFailed = (app: string) =>
     deps.desired.get(app)?.app.dependsOn.some((x) => failedApps.has(x.app)) ?? false;
@@ -125,7 +135,7 @@ export async function execute(steps: readonly Step[], deps: ExecDeps): Promise<E
     const t0 = performance.now();
     deps.onEvent?.({ type: 'step-start', step: s });
     try {
-      await runStep(s, deps, loads);
+      await runStep(s, deps, memo);
       result.done.push(s);
       deps.onEvent?.({ type: 'step-done', step: s, ms: performance.now() - t0 });
     } catch (err) {

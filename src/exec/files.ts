@@ -6,22 +6,25 @@ import { basename, dirname, join } from 'node:path';
 import { expandTemplate } from '../recipe/template.js';
 import { appPaths } from '../render/paths.js';
 import type { DesiredApp, DirSpec } from '../state/desired.js';
+import { explainWriteError } from './space.js';
 
+/** Writes path whole or not at all; its directory is made when missing (a fresh user unit dir). */
 export async function atomicWrite(path: string, content: string, mode: number): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', mode);
   try {
-    await fh.writeFile(content);
-    await fh.chmod(mode);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    await mkdir(dirname(path), { recursive: true });
+    const fh = await open(tmp, 'wx', mode);
+    try {
+      await fh.writeFile(content);
+      await fh.chmod(mode);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw err;
+    throw explainWriteError(err, path);
   }
   const dir = await open(dirname(path), 'r');
   try {
@@ -33,7 +36,9 @@ export async function atomicWrite(path: string, content: string, mode: number): 
 
 export async function makeDirs(dirs: readonly DirSpec[]): Promise<void> {
   for (const d of dirs) {
-    await mkdir(d.path, { recursive: true, mode: d.mode });
+    await mkdir(d.path, { recursive: true, mode: d.mode }).catch((err: unknown) => {
+      throw explainWriteError(err, d.path);
+    });
     await chmod(d.path, d.mode);
     if (d.owner) await chown(d.path, d.owner.uid, d.owner.gid ?? d.owner.uid);
   }

@@ -1,6 +1,9 @@
 // Getting an app's image: present already, from a preloaded archive (offline first
-// boot), or pulled from its registry.
+// boot), or pulled from its registry. Before filling podman's store, the free space there
+// is checked, so a small disk says so instead of failing half-way through a load.
+import { stat } from 'node:fs/promises';
 import { type Podman, preloadArchives } from '../podman/podman.js';
+import { type FreeBytes, MiB, requireSpace } from './space.js';
 
 export interface ImageDeps {
   podman: Podman;
@@ -8,17 +11,31 @@ export interface ImageDeps {
   onProgress: (line: string) => void;
   /** Loads an archive once per pass: apps that need images from the same archive wait for one load. */
   loadOnce: (archive: string, load: () => Promise<void>) => Promise<void>;
+  /** podman's image store, asked once per pass. */
+  storePath: () => Promise<string>;
+  free?: FreeBytes;
+}
+
+/** Room a pull needs at the least (its size is not known before it starts). */
+export const PULL_FLOOR = 512 * MiB;
+
+/** Room a load needs: layers unpacked from a plain tar take about its size, a compressed one several times it. */
+export function loadNeeds(archive: string, size: number): number {
+  return (/\.tar$/.test(archive) ? 1.5 : 4) * size + 64 * MiB;
 }
 
 export async function ensureImage(ref: string, deps: ImageDeps): Promise<void> {
   if (await deps.podman.imageExists(ref)) return;
   for (const archive of await preloadArchives(deps.preloadDir)) {
     await deps.loadOnce(archive, async () => {
+      const size = (await stat(archive)).size;
+      await requireSpace(`load ${archive}`, await deps.storePath(), loadNeeds(archive, size), deps.free);
       deps.onProgress(`loading ${archive}`);
       await deps.podman.loadArchive(archive);
     });
     if (await deps.podman.imageExists(ref)) return;
   }
+  await requireSpace(`pull ${ref}`, await deps.storePath(), PULL_FLOOR, deps.free);
   deps.onProgress(`pulling ${ref}`);
   await deps.podman.pull(ref, deps.onProgress);
 }

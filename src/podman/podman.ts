@@ -106,6 +106,12 @@ export class Podman {
     return (await this.run(['image', 'exists', ref])).code === 0;
   }
 
+  /** Where podman keeps its images (the file system an image load or pull fills). */
+  async storePath(): Promise<string> {
+    const out = await this.ok(['info', '--format={{.Store.GraphRoot}}']);
+    return out.trim() || '/var/lib/containers/storage';
+  }
+
   /** Loads an image archive (podman save / docker save format); returns what it loaded. */
   async loadArchive(file: string): Promise<string> {
     return (await this.ok(['load', '--quiet', '--input', file], 10 * MINUTE)).trim();
