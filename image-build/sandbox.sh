@@ -84,12 +84,25 @@ up() {
     for _ in $(seq 1 100); do in_ns systemctl --user show-environment >/dev/null 2>&1 && break; sleep 0.1; done
   fi
   in_ns systemctl --user daemon-reload
-  echo "berth: starting the supervisor (first apply of $(ls "$SB/recipes" | wc -l) recipes)..."
+  echo "berth: starting the supervisor (first apply of $(ls "$SB"/recipes/*.yaml | wc -l) recipes)..."
   in_ns systemctl --user start berth.service
+  if ! wait_apps "${BERTH_SANDBOX_WAIT:-120}"; then
+    berth status || true
+    echo
+    berth doctor 2>&1 | grep -v '^ok ' || true
+    cat <<MSG >&2
+
+berth: the sandboxed appliance at $APP_IP is NOT up: $NOT_READY (see above; 'berth status APP'
+shows an app's last output lines). Fix the cause, then run this command again; or stop it with
+  bash image-build/sandbox.sh down
+MSG
+    return 1
+  fi
   berth status
+  berth doctor >/dev/null 2>&1 || { echo; berth doctor | grep -v '^ok ' || true; }
   cat <<MSG
 
-The sandboxed appliance is up at $APP_IP. Try:
+The sandboxed appliance is up at $APP_IP: every enabled app is running. Try:
   curl http://$APP_IP:8080/                 # hello-web (bridge network, published port)
   curl http://$APP_IP:8090/                 # host-status (host network)
   smbclient -L //$APP_IP -N                 # the Samba share of $SB/srv/media
@@ -99,6 +112,27 @@ The sandboxed appliance is up at $APP_IP. Try:
   bash image-build/sandbox.sh berth status | logs APP | plan | ...
   bash image-build/sandbox.sh down          # stop it (data in $SB/data stays)
 MSG
+}
+
+# Waits (at most $1 seconds) until every enabled app is active, and
+# healthy where it has a health check, and no recipe is invalid. Sets NOT_READY to what is still missing.
+wait_apps() {
+  local end=$(($(date +%s) + $1)) json
+  NOT_READY="the supervisor did not answer"
+  while [ "$(date +%s)" -lt "$end" ]; do
+    if json=$(berth status --json 2>/dev/null); then
+      NOT_READY=$(printf '%s' "$json" | node -e '
+        const apps = JSON.parse(require("fs").readFileSync(0, "utf8"));
+        const ready = (a) => a.state === "active" && (a.health === undefined || a.health === "healthy");
+        const bad = apps.filter((a) => a.errors.length > 0 || (a.enabled && !ready(a)));
+        const why = (a) => a.errors.length > 0 ? "has a recipe error"
+          : `is ${a.state === "active" ? a.health : a.subState || a.state}`;
+        if (bad.length) console.log(bad.map((a) => `${a.app} ${why(a)}`).join(", "));')
+      [ -z "$NOT_READY" ] && return 0
+    fi
+    sleep 2
+  done
+  return 1
 }
 
 down() {
