@@ -1,12 +1,19 @@
 // What `berth status` shows: per app, systemd's state, health, uptime, restarts, ports,
-// and the recipe's errors, from the same sources the planner reads.
+// the recipe's errors, and why it fails when it does, from the same sources the planner reads.
+import type { Config } from './config.js';
+import { unitOutputTarget } from './context.js';
 import type { Diagnostic } from './recipe/diagnostics.js';
 import { containerName, unitName } from './render/paths.js';
 import type { Runtime } from './runtime.js';
 import { computePlan } from './runtime.js';
+import { type OutputSource, readAppOutput } from './status/output.js';
+import { isFailing, pickReason, systemdReason } from './status/reason.js';
+import type { UnitState } from './systemd/manager.js';
 
 export interface AppStatus {
   app: string;
+  unit: string;
+  image?: string;
   file?: string;
   enabled: boolean;
   state: string;
@@ -21,10 +28,36 @@ export interface AppStatus {
   pending: boolean;
   /** Services announced on the LAN (known when the supervisor answers). */
   advertised?: string[];
+  /**
+   * Why the app fails (or last failed, when systemd restarted it): its last error line, podman's
+   * own error, or what systemd knows. Only for apps that are failing or were restarted.
+   */
+  lastError?: string;
+}
+
+/** Where this host's units send their output, for reading it back. */
+export function outputSource(config: Config): OutputSource {
+  return { target: unitOutputTarget(), dataDir: config.dataDir };
+}
+
+/** One line saying why the app fails: from its output, else from systemd. */
+export async function failureReason(app: string, st: UnitState, src: OutputSource): Promise<string> {
+  return pickReason(await readAppOutput(app, src).catch(() => [])) ?? systemdReason(st);
+}
+
+/** An app restarted by systemd this long ago or less may be crash-looping: its reason is shown. */
+const RECENT_RESTART_SEC = 120;
+
+/** Failing, or restarted by systemd and not up for long: worth a reason. */
+function troubled(st: UnitState, uptimeSec: number | undefined): boolean {
+  if (isFailing(st)) return true;
+  if (st.nRestarts === 0) return false;
+  return st.activeState === 'activating' || (uptimeSec !== undefined && uptimeSec < RECENT_RESTART_SEC);
 }
 
 export async function appStatuses(rt: Runtime, now = Date.now()): Promise<AppStatus[]> {
   const p = await computePlan(rt);
+  const src = outputSource(rt.config);
   const pendingApps = new Set(p.steps.flatMap((s) => ('app' in s ? [s.app] : [])));
   const names = new Set([...p.desired.map((d) => d.app.name), ...p.current.apps.keys(), ...p.protectedApps]);
   const out: AppStatus[] = [];
@@ -35,16 +68,21 @@ export async function appStatuses(rt: Runtime, now = Date.now()): Promise<AppSta
     const running = st?.activeState === 'active';
     const inspected = running ? await rt.podman.inspect(containerName(name)) : undefined;
     const health = inspected?.State.Health?.Status;
+    const uptimeSec =
+      running && st.activeEnterUsec
+        ? Math.max(0, Math.round(now / 1000 - st.activeEnterUsec / 1e6))
+        : undefined;
+    const lastError = st && troubled(st, uptimeSec) ? await failureReason(name, st, src) : undefined;
     out.push({
       app: name,
+      unit: unitName(name),
+      ...(d ? { image: d.app.image } : {}),
       ...((d?.app.file ?? bad?.file) ? { file: d?.app.file ?? bad?.file } : {}),
       enabled: d?.app.enabled ?? st?.unitFileState === 'enabled',
       state: st?.loadState === 'loaded' ? st.activeState : 'not-installed',
       subState: st?.subState ?? '',
       ...(health ? { health } : {}),
-      ...(running && st.activeEnterUsec
-        ? { uptimeSec: Math.max(0, Math.round(now / 1000 - st.activeEnterUsec / 1e6)) }
-        : {}),
+      ...(uptimeSec !== undefined ? { uptimeSec } : {}),
       restarts: st?.nRestarts ?? 0,
       ports: d
         ? d.app.ports.map((x) => `${x.bind ? `${x.bind}:` : ''}${x.host}->${x.container}/${x.protocol}`)
@@ -52,6 +90,7 @@ export async function appStatuses(rt: Runtime, now = Date.now()): Promise<AppSta
       ...(d ? { network: d.app.network } : {}),
       errors: (bad?.diagnostics ?? []).map(({ source: _s, ...x }) => x),
       pending: pendingApps.has(name),
+      ...(lastError ? { lastError } : {}),
     });
   }
   return out;

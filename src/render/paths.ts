@@ -15,6 +15,12 @@ export interface AppPaths {
   secretsDir: string;
   /** Environment variables that contain secrets, as a podman --env-file. */
   secretEnvFile: string;
+  /** Where the app's output is kept when no journald runs (see RenderContext.unitOutput). */
+  logDir: string;
+  /** The unit's own output: podman's messages, including why a container could not start. */
+  unitLog: string;
+  /** The container's output (podman's k8s-file log driver), kept when the container is removed. */
+  containerLog: string;
 }
 
 export function appPaths(dataDir: string, app: string): AppPaths {
@@ -26,5 +32,8 @@ export function appPaths(dataDir: string, app: string): AppPaths {
     configDir: posix.join(root, '.config'),
     secretsDir: posix.join(root, '.secrets'),
     secretEnvFile: posix.join(root, '.secrets', 'env'),
+    logDir: posix.join(root, '.log'),
+    unitLog: posix.join(root, '.log', 'unit.log'),
+    containerLog: posix.join(root, '.log', 'container.log'),
   };
 }

@@ -14,6 +14,12 @@ export interface RenderContext {
   mode: 'system' | 'user';
   /** Devices present on the host, to resolve optional (`-/dev/…`) devices. */
   presentDevices: ReadonlySet<string>;
+  /**
+   * Where the app's output goes. 'journal' (the default; journald runs): the unit's output and,
+   * with podman's journald log driver, the container's. 'file' (no journald, e.g. a user manager
+   * in a private namespace): files in the app's `.log/` dir, so output outlives the container.
+   */
+  unitOutput?: 'journal' | 'file';
 }
 
 type FlagRule = { key: string; flags: (app: App, ctx: RenderContext) => string[] };
@@ -103,6 +109,18 @@ export const PODMAN_FLAG_TABLE: readonly FlagRule[] = [
   { key: 'entrypoint', flags: (a) => (a.entrypoint ? [`--entrypoint=${JSON.stringify(a.entrypoint)}`] : []) },
 ];
 
+/** podman's own log file is removed with the container (--rm); this one stays, for `berth logs` and status. */
+export const CONTAINER_LOG_MAX = '4mb';
+
+function logFlags(app: App, ctx: RenderContext): string[] {
+  if (ctx.unitOutput !== 'file') return [];
+  return [
+    '--log-driver=k8s-file',
+    `--log-opt=path=${appPaths(ctx.dataDir, app.name).containerLog}`,
+    `--log-opt=max-size=${CONTAINER_LOG_MAX}`,
+  ];
+}
+
 /** The full `podman run` argv for an app (without the program itself). */
 export function podmanRunArgs(app: App, ctx: RenderContext, hash: string): string[] {
   return [
@@ -114,6 +132,7 @@ export function podmanRunArgs(app: App, ctx: RenderContext, hash: string): strin
     '--sdnotify=conmon',
     `--label=berth.app=${app.name}`,
     `--label=berth.hash=${hash}`,
+    ...logFlags(app, ctx),
     ...PODMAN_FLAG_TABLE.flatMap((rule) => rule.flags(app, ctx)),
     app.image,
     ...(app.command ?? []),

@@ -17,6 +17,13 @@ const HASH_PLACEHOLDER = '@BERTH_HASH@';
 /** Generous: the first start may pull a large image. */
 export const START_TIMEOUT_SEC = 900;
 export const RESTART_DELAY_SEC = 5;
+/**
+ * A broken app must not restart forever: after this many starts within the interval the unit
+ * ends `failed`, and the supervisor retries it later with a growing delay (supervisor/failures.ts).
+ * The keys work on every systemd berth meets (RestartSteps= needs systemd 254).
+ */
+export const START_LIMIT_BURST = 5;
+export const START_LIMIT_INTERVAL_SEC = 600;
 
 export interface RenderedUnit {
   name: string;
@@ -44,6 +51,16 @@ function waitHealthyLine(ctx: RenderContext, dep: string): string {
   return `ExecStartPre=${execLine(['/bin/sh', '-c', script])}`;
 }
 
+/** Without journald, the unit's output (podman's own errors) is appended to a file berth reads. */
+function outputLines(app: App, ctx: RenderContext): string[] {
+  if (ctx.unitOutput !== 'file') return [];
+  // The path is taken verbatim (no quotes, no unescaping): only `%` needs escaping, as in free text.
+  return [
+    `StandardOutput=append:${systemdEscape(appPaths(ctx.dataDir, app.name).unitLog, 'text')}`,
+    'StandardError=inherit',
+  ];
+}
+
 export function renderUnit(app: App, ctx: RenderContext): RenderedUnit {
   const deps = app.dependsOn.map((d) => unitName(d.app));
   const container = containerName(app.name);
@@ -57,6 +74,8 @@ export function renderUnit(app: App, ctx: RenderContext): RenderedUnit {
       'After=network-online.target',
       ...deps.flatMap((u) => [`Requires=${u}`, `After=${u}`]),
       ...mountPaths(app, ctx).map((p) => `RequiresMountsFor=${systemdEscape(p, 'path')}`),
+      `StartLimitIntervalSec=${START_LIMIT_INTERVAL_SEC}`,
+      `StartLimitBurst=${START_LIMIT_BURST}`,
       OWNER_MARK,
       `X-Berth-App=${app.name}`,
       `${HASH_KEY}=${HASH_PLACEHOLDER}`,
@@ -67,6 +86,7 @@ export function renderUnit(app: App, ctx: RenderContext): RenderedUnit {
       'NotifyAccess=all',
       'Environment=PODMAN_SYSTEMD_UNIT=%n',
       `SyslogIdentifier=${container}`,
+      ...outputLines(app, ctx),
       'KillMode=mixed',
       `TimeoutStartSec=${START_TIMEOUT_SEC}`,
       `TimeoutStopSec=${app.stopTimeoutSec + 30}`,

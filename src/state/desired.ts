@@ -29,6 +29,9 @@ export function desiredApp(app: App, ctx: RenderContext): DesiredApp {
     ),
     ...(app.files.length > 0 ? [{ path: paths.configDir, mode: 0o755 }] : []),
     ...(usesSecrets ? [{ path: paths.secretsDir, mode: 0o700 }] : []),
+    // The unit's StandardOutput=append: file lies here: systemd does not create the dir (exit 209).
+    // 0700: an app's output may hold what it should not show to other users.
+    ...(ctx.unitOutput === 'file' ? [{ path: paths.logDir, mode: 0o700 }] : []),
   ];
   const secrets = [
     ...new Set([

@@ -1,6 +1,6 @@
 // The supervisor: applies at start, tells systemd it is ready, then re-applies whenever
 // the recipes dir changes (debounced), serves the control socket, pings the watchdog,
-// and logs app failures as systemd reports them (no polling).
+// and logs app failures as systemd reports them (no polling): once per failure, with why.
 import type { Logger } from 'pino';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -12,8 +12,11 @@ import type { App } from '../recipe/app.js';
 import { describeStep } from '../plan/steps.js';
 import { containerName, unitName } from '../render/paths.js';
 import { type Applied, apply, type Runtime } from '../runtime.js';
-import { appStatuses } from '../status.js';
+import { appStatuses, failureReason, outputSource } from '../status.js';
+import { boundAppLogs } from '../status/output.js';
+import { gaveUp } from '../status/reason.js';
 import { type ControlRequest, serveControl } from './control.js';
+import { type FailureOptions, trackFailures } from './failures.js';
 import { type Notifier, watchdogIntervalMs } from './notify.js';
 import { watchRecipes } from './watch.js';
 
@@ -24,6 +27,8 @@ export interface SuperviseDeps {
   debounceMs?: number;
   /** Announces the apps' services on the LAN while they run; none in tests that do not need it. */
   advertiser?: Advertiser;
+  /** Retry and recovery timing for failing apps (tests shorten it). */
+  failureOptions?: Partial<FailureOptions>;
 }
 
 export interface ReadySummary {
@@ -40,6 +45,8 @@ export interface Supervisor {
   applyNow(): Promise<Applied | undefined>;
   stop(): Promise<void>;
 }
+
+const appOfUnit = (unit: string) => unit.slice('berth-'.length, -'.service'.length);
 
 /** A full garbage collection, if it can be had: run once after each pass, so an idle supervisor is small. */
 function collector(): () => void {
@@ -58,6 +65,7 @@ export function startSupervisor({
   notify,
   debounceMs = 300,
   advertiser,
+  failureOptions,
 }: SuperviseDeps): Supervisor {
   // Advertising: what each app should announce follows its unit state (from systemd's
   // PropertiesChanged) and its health (from podman's health_status events).
@@ -114,32 +122,52 @@ export function startSupervisor({
   let gcTimer: NodeJS.Timeout | undefined;
   let stopped = false;
 
+  // Failures: logged once with why, retried with a growing delay once systemd gives up.
+  const known = new Map<string, App>();
+  const output = outputSource(rt.config);
+  const failures = trackFailures({
+    log,
+    reasonOf: (app, st) => failureReason(app, st, output),
+    mayRetry: (app) => !stopped && known.get(app)?.enabled === true && known.get(app)?.restart !== 'no',
+    retry: async (app) => {
+      const u = unitName(app);
+      if (!gaveUp(await rt.systemd.state(u))) return;
+      if (output.target === 'file') await boundAppLogs(app, rt.config.dataDir);
+      log.debug({ app }, 'starting the app again');
+      await rt.systemd.resetFailed(u);
+      await rt.systemd.start(u);
+    },
+    ...(failureOptions ? { options: failureOptions } : {}),
+  });
+
   const follow = async (r: Applied) => {
+    known.clear();
+    for (const d of r.desired) known.set(d.app.name, d.app);
     const units = new Set(r.desired.map((d) => unitName(d.app.name)));
     for (const [u, off] of followed) {
       if (units.has(u)) continue;
       off();
       followed.delete(u);
+      failures.forget(appOfUnit(u));
     }
     for (const u of units) {
       if (followed.has(u)) continue;
-      let restarts = -1;
+      const app = appOfUnit(u);
       const off = await rt.systemd
         .follow(u, (s) => {
-          if (restarts >= 0 && s.nRestarts > restarts)
-            log.warn({ unit: u, restarts: s.nRestarts }, 'app restarted by systemd');
-          restarts = s.nRestarts;
-          const app = u.slice('berth-'.length, -'.service'.length);
           const active = s.activeState === 'active';
           if (runState.get(app)?.active !== active) {
             runState.set(app, { active });
             void refreshAds(app);
           }
-          if (s.activeState === 'failed')
-            log.error({ unit: u, result: s.result, exitStatus: s.execMainStatus }, 'app failed');
+          failures.observe(app, s);
         })
         .catch(() => undefined);
-      if (off) followed.set(u, off);
+      if (!off) continue;
+      followed.set(u, off);
+      // An app already failing when berth starts (or when its recipe appears) counts too.
+      const now = await rt.systemd.state(u).catch(() => undefined);
+      if (now) failures.observe(app, now);
     }
   };
 
@@ -172,6 +200,8 @@ export function startSupervisor({
       );
       await follow(r);
       await syncAds(r.desired.map((d) => d.app));
+      if (output.target === 'file')
+        await Promise.all(r.desired.map((d) => boundAppLogs(d.app.name, rt.config.dataDir).catch(() => {})));
       clearTimeout(gcTimer);
       gcTimer = setTimeout(gc, 2000).unref();
       return r;
@@ -250,6 +280,7 @@ export function startSupervisor({
       await ready.catch(() => undefined);
       for (const c of cleanups) c();
       for (const off of followed.values()) off();
+      failures.close();
       stopHealthEvents?.();
       await advertiser?.close();
       await chain;

@@ -1,50 +1,112 @@
 import { askControl } from '../../supervisor/control.js';
-import { type AppStatus, appStatuses, formatUptime } from '../../status.js';
-import { type Command, EXIT_OK } from '../command.js';
-import { withRuntime } from '../connect.js';
+import type { Config } from '../../config.js';
+import { type AppStatus, appStatuses, formatUptime, outputSource } from '../../status.js';
+import { readAppOutput } from '../../status/output.js';
+import { displayLines } from '../../status/reason.js';
+import { type Command, EXIT_OK, type Io, UsageError, UserError } from '../command.js';
+import { appArg, withRuntime } from '../connect.js';
+
+/** How many of an app's last output lines `berth status APP` shows. */
+export const DETAIL_LINES = 20;
+
+const stateText = (a: AppStatus) =>
+  `${a.state}${a.subState && a.subState !== a.state ? ` (${a.subState})` : ''}${a.enabled ? '' : ' [disabled]'}${a.pending ? ' *' : ''}`;
+
+const portsText = (a: AppStatus) => a.ports.join(', ') || (a.network === 'host' ? 'host network' : '-');
+
+/** What the reason line calls the app's trouble. */
+function trouble(a: AppStatus): string {
+  if (a.state === 'failed' && a.subState === 'failed') return 'failed';
+  if (a.state === 'failed' || a.subState.includes('auto-restart')) return 'restarting';
+  return `restarted ${a.restarts} time${a.restarts === 1 ? '' : 's'}`;
+}
+
+function printTable(apps: readonly AppStatus[], config: Config, io: Io): void {
+  const rows = [
+    ['APP', 'STATE', 'HEALTH', 'UPTIME', 'RESTARTS', 'PORTS'],
+    ...apps.map((a) => [
+      a.app,
+      stateText(a),
+      a.health ?? '-',
+      formatUptime(a.uptimeSec),
+      String(a.restarts),
+      portsText(a),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows)
+    io.out(
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
+  for (const a of apps)
+    for (const e of a.errors)
+      io.out(
+        `${a.app}: recipe error: ${e.file}:${e.line}:${e.col}: ${e.message} — still running its last good version`,
+      );
+  for (const a of apps) if (a.lastError) io.out(`${a.app}: ${trouble(a)}: ${a.lastError}`);
+  for (const a of apps)
+    for (const ad of a.advertised ?? []) io.out(`${a.app}: announced on the LAN as ${ad}`);
+  if (apps.some((a) => a.pending)) io.out("* recipe changed since the last apply; run 'berth apply'");
+  if (apps.some((a) => a.lastError)) io.out("'berth status APP' shows an app's last output lines");
+  if (apps.length === 0) io.out(`no apps: put recipes in ${config.recipesDir}`);
+}
+
+function printDetail(a: AppStatus, lines: readonly string[], io: Io): void {
+  const fields: [string, string | undefined][] = [
+    ['app', a.app],
+    ['state', stateText(a)],
+    ['health', a.health],
+    ['uptime', a.uptimeSec !== undefined ? formatUptime(a.uptimeSec) : undefined],
+    ['restarts', String(a.restarts)],
+    ['ports', portsText(a)],
+    ['image', a.image],
+    ['unit', a.unit],
+    ['recipe', a.file],
+    [a.lastError ? trouble(a) : 'error', a.lastError],
+    ...a.errors.map((e): [string, string] => ['recipe error', `${e.file}:${e.line}:${e.col}: ${e.message}`]),
+    ...(a.advertised ?? []).map((ad): [string, string] => ['announced', ad]),
+  ];
+  const shown = fields.filter((f): f is [string, string] => f[1] !== undefined);
+  const width = Math.max(...shown.map(([k]) => k.length)) + 1;
+  for (const [k, v] of shown) io.out(`${`${k}:`.padEnd(width)} ${v}`);
+  io.out('');
+  if (lines.length === 0) io.out(`no output recorded (berth logs ${a.app})`);
+  else {
+    io.out(
+      `last ${lines.length} output line${lines.length === 1 ? '' : 's'} (berth logs ${a.app} for more):`,
+    );
+    for (const l of lines) io.out(`  ${l}`);
+  }
+}
 
 export const statusCommand: Command = {
   name: 'status',
   summary: 'show every app: state, health, uptime, restarts, ports, recipe errors',
-  usage: 'berth status [--json]',
+  usage: 'berth status [APP] [--json]',
+  help: "With APP: the app's details and its last output lines.",
   options: { json: { type: 'boolean' } },
-  async run({ config, options, io }) {
+  async run({ config, options, positionals, io }) {
+    if (positionals.length > 1) throw new UsageError('status takes at most one APP');
+    const one = positionals[0] === undefined ? undefined : appArg(positionals[0]);
     // The supervisor answers at once when it runs; otherwise this process asks systemd and podman.
     const remote = (await askControl(config.socketPath, { cmd: 'status' }, 30_000).catch(() => undefined)) as
       AppStatus[] | undefined;
     const apps = remote ?? (await withRuntime(config, (rt) => appStatuses(rt)));
-    if (options.json) {
-      io.out(JSON.stringify(apps, null, 2));
+    if (one === undefined) {
+      if (options.json) io.out(JSON.stringify(apps, null, 2));
+      else printTable(apps, config, io);
       return EXIT_OK;
     }
-    const rows = [
-      ['APP', 'STATE', 'HEALTH', 'UPTIME', 'RESTARTS', 'PORTS'],
-      ...apps.map((a) => [
-        a.app,
-        `${a.state}${a.subState && a.subState !== a.state ? ` (${a.subState})` : ''}${a.enabled ? '' : ' [disabled]'}${a.pending ? ' *' : ''}`,
-        a.health ?? '-',
-        formatUptime(a.uptimeSec),
-        String(a.restarts),
-        a.ports.join(', ') || (a.network === 'host' ? 'host network' : '-'),
-      ]),
-    ];
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    for (const r of rows)
-      io.out(
-        r
-          .map((c, i) => c.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd(),
-      );
-    for (const a of apps)
-      for (const e of a.errors)
-        io.out(
-          `${a.app}: recipe error: ${e.file}:${e.line}:${e.col}: ${e.message} — still running its last good version`,
-        );
-    for (const a of apps)
-      for (const ad of a.advertised ?? []) io.out(`${a.app}: announced on the LAN as ${ad}`);
-    if (apps.some((a) => a.pending)) io.out("* recipe changed since the last apply; run 'berth apply'");
-    if (apps.length === 0) io.out(`no apps: put recipes in ${config.recipesDir}`);
+    const a = apps.find((x) => x.app === one);
+    if (!a) throw new UserError(`no app named '${one}': 'berth status' lists the apps`);
+    const lines = displayLines(await readAppOutput(one, outputSource(config), 5 * DETAIL_LINES)).slice(
+      -DETAIL_LINES,
+    );
+    if (options.json) io.out(JSON.stringify({ ...a, lines }, null, 2));
+    else printDetail(a, lines, io);
     return EXIT_OK;
   },
 };
