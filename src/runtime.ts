@@ -4,6 +4,7 @@ import { basename, extname, join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import type { Config } from './config.js';
 import { execute, type ExecEvent, type ExecResult } from './exec/executor.js';
+import { lastFailuresPath, recordFailures } from './exec/last-failures.js';
 import { withLock } from './exec/lock.js';
 import { plan } from './plan/plan.js';
 import type { Step } from './plan/steps.js';
@@ -12,6 +13,7 @@ import { loadRecipes, type RecipeSet } from './recipe/load.js';
 import { checkContext, renderContext } from './context.js';
 import { type CurrentState, readCurrent } from './state/current.js';
 import { type DesiredApp, desiredApp } from './state/desired.js';
+import { failureReason, outputSource } from './status/why.js';
 import type { ServiceManager } from './systemd/manager.js';
 
 export interface Runtime {
@@ -69,8 +71,10 @@ export async function apply(rt: Runtime, onEvent?: (e: ExecEvent) => void): Prom
       hostname: rt.config.hostname,
       preloadDir: join(rt.config.dataDir, 'images'),
       desired: new Map(planned.desired.map((d) => [d.app.name, d])),
+      explainFailure: (app, st) => failureReason(app, st, outputSource(rt.config)),
       ...(onEvent ? { onEvent } : {}),
     });
+    await recordFailures(lastFailuresPath(rt.config), result).catch(() => undefined);
     return { ...planned, result };
   });
 }

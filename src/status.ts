@@ -1,13 +1,12 @@
 // What `berth status` shows: per app, systemd's state, health, uptime, restarts, ports,
 // the recipe's errors, and why it fails when it does, from the same sources the planner reads.
-import type { Config } from './config.js';
-import { unitOutputTarget } from './context.js';
 import type { Diagnostic } from './recipe/diagnostics.js';
 import { containerName, unitName } from './render/paths.js';
 import type { Runtime } from './runtime.js';
 import { computePlan } from './runtime.js';
-import { type OutputSource, readAppOutput } from './status/output.js';
-import { isFailing, pickReason, systemdReason } from './status/reason.js';
+import { lastFailuresPath, readFailures } from './exec/last-failures.js';
+import { isFailing } from './status/reason.js';
+import { failureReason, outputSource } from './status/why.js';
 import type { UnitState } from './systemd/manager.js';
 
 export interface AppStatus {
@@ -33,16 +32,8 @@ export interface AppStatus {
    * own error, or what systemd knows. Only for apps that are failing or were restarted.
    */
   lastError?: string;
-}
-
-/** Where this host's units send their output, for reading it back. */
-export function outputSource(config: Config): OutputSource {
-  return { target: unitOutputTarget(), dataDir: config.dataDir };
-}
-
-/** One line saying why the app fails: from its output, else from systemd. */
-export async function failureReason(app: string, st: UnitState, src: OutputSource): Promise<string> {
-  return pickReason(await readAppOutput(app, src).catch(() => [])) ?? systemdReason(st);
+  /** The last apply's failed step for this app, when its change did not go through. */
+  applyError?: string;
 }
 
 /** An app restarted by systemd this long ago or less may be crash-looping: its reason is shown. */
@@ -58,6 +49,7 @@ function troubled(st: UnitState, uptimeSec: number | undefined): boolean {
 export async function appStatuses(rt: Runtime, now = Date.now()): Promise<AppStatus[]> {
   const p = await computePlan(rt);
   const src = outputSource(rt.config);
+  const applyErrors = await readFailures(lastFailuresPath(rt.config));
   const pendingApps = new Set(p.steps.flatMap((s) => ('app' in s ? [s.app] : [])));
   const names = new Set([...p.desired.map((d) => d.app.name), ...p.current.apps.keys(), ...p.protectedApps]);
   const out: AppStatus[] = [];
@@ -91,6 +83,7 @@ export async function appStatuses(rt: Runtime, now = Date.now()): Promise<AppSta
       errors: (bad?.diagnostics ?? []).map(({ source: _s, ...x }) => x),
       pending: pendingApps.has(name),
       ...(lastError ? { lastError } : {}),
+      ...(applyErrors[name] ? { applyError: applyErrors[name] } : {}),
     });
   }
   return out;

@@ -1,20 +1,10 @@
 // Free space where berth keeps app data and where podman keeps images.
+import { formatBytes } from '../exec/space.js';
 import { nearestExisting } from './dirs.js';
 import type { CheckResult, DoctorDeps, DoctorFacts } from './types.js';
 
 export const LOW_SPACE_BYTES = 2 * 1024 ** 3;
 export const DEFAULT_GRAPH_ROOT = '/var/lib/containers/storage';
-
-export function formatBytes(n: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} bytes` : `${v.toFixed(1)} ${units[i]}`;
-}
 
 export async function checkSpace(
   deps: DoctorDeps,

@@ -4,7 +4,7 @@
 import type { Podman } from '../podman/podman.js';
 import { appPaths } from '../render/paths.js';
 import type { DesiredApp } from '../state/desired.js';
-import type { ServiceManager } from '../systemd/manager.js';
+import type { ServiceManager, UnitState } from '../systemd/manager.js';
 import { PHASE, type Step } from '../plan/steps.js';
 import { makeDirs, makeSecrets, writeAppFiles } from './files.js';
 import { ensureImage } from './images.js';
@@ -22,6 +22,8 @@ export interface ExecDeps {
   /** How many apps are worked on at once (podman runs are mostly waiting, so more than the cores). */
   concurrency?: number;
   onEvent?: (e: ExecEvent) => void;
+  /** One line of why an app's unit failed (its last error line), for the step's error. */
+  explainFailure?: (app: string, st: UnitState) => Promise<string>;
   /** Free space, replaceable to inject a full disk. */
   free?: FreeBytes;
 }
@@ -58,8 +60,9 @@ async function runStep(s: Step, deps: ExecDeps, memo: PassMemo): Promise<void> {
     if (r !== 'done') {
       const st = await deps.systemd.state(unit).catch(() => undefined);
       const exit = st && st.execMainStatus ? `, exit status ${st.execMainStatus}` : '';
+      const why = st && deps.explainFailure ? await deps.explainFailure(appOf(s), st).catch(() => '') : '';
       throw new StepError(
-        `${what} ${unit}: ${r}${exit}; see 'berth logs ${appOf(s)}' or 'systemctl status ${unit}'`,
+        `${what} ${unit}: ${r}${exit}${why ? `: ${why}` : ''}; 'berth status ${appOf(s)}' shows its last output`,
       );
     }
   };

@@ -21,7 +21,9 @@ export const MiB = 1024 * 1024;
 
 export function formatBytes(n: number): string {
   if (n >= 1024 * MiB) return `${(n / (1024 * MiB)).toFixed(1)} GiB`;
-  return `${Math.round(n / MiB)} MiB`;
+  if (n >= MiB) return `${Math.round(n / MiB)} MiB`;
+  if (n >= 1024) return `${Math.round(n / 1024)} KiB`;
+  return `${n} bytes`;
 }
 
 export class NoSpaceError extends Error {}

@@ -58,6 +58,10 @@ describe('directories and disk space', () => {
       `no space left to write ${join(cfg, 'page')}; free some space on that file system`,
     );
     expect(r.stderr).not.toMatch(/internal error/);
+    // The reason reaches status, though the data disk is full (it is kept in the runtime dir).
+    expect((await box.berth(['status'])).stdout).toMatch(
+      /^disk-b: last apply failed: .*no space left to write .*\/\.config\/page; free some space on that file system$/m,
+    );
     expect(await readFile(join(cfg, 'page'), 'utf8')).toBe('first\n');
     expect((await readdir(cfg)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect((await box.podman(['inspect', '--format={{.Id}}', 'berth-disk-b'])).trim()).toBe(before);

@@ -70,12 +70,13 @@ describe('execute', () => {
       hostname: 'h',
       preloadDir: join(dir, 'images'),
       desired: new Map(desired.map((d) => [d.app.name, d])),
+      explainFailure: async (app) => `${app}: cannot open /data/db.sqlite`,
     });
     expect(result.failed.map((f) => f.step.kind + ' ' + ('app' in f.step ? f.step.app : ''))).toEqual([
       'start db',
     ]);
     expect(result.failed[0]!.error).toContain(
-      "start berth-db.service: failed, exit status 3; see 'berth logs db'",
+      "start berth-db.service: failed, exit status 3: db: cannot open /data/db.sqlite; 'berth status db' shows its last output",
     );
     expect(result.skipped.map((s) => s.kind + ' ' + ('app' in s ? s.app : ''))).toEqual(['start api']);
     expect(log).toContain('start berth-web.service');

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import type { Config } from '../../config.js';
 import { appPaths, containerName } from '../../render/paths.js';
 import { Podman } from '../../podman/podman.js';
-import { outputSource } from '../../status.js';
+import { outputSource } from '../../status/why.js';
 import { followAppFiles, journalArgv, readAppOutput } from '../../status/output.js';
 import { displayLines } from '../../status/reason.js';
 import { type Command, EXIT_OK, type Io, UsageError } from '../command.js';

@@ -1,6 +1,10 @@
 import { askControl } from '../../supervisor/control.js';
 import type { Config } from '../../config.js';
-import { type AppStatus, appStatuses, formatUptime, outputSource } from '../../status.js';
+import { checkContext } from '../../context.js';
+import { doctorStatusLine } from '../../doctor/status-line.js';
+import { loadRecipes } from '../../recipe/load.js';
+import { type AppStatus, appStatuses, formatUptime } from '../../status.js';
+import { outputSource } from '../../status/why.js';
 import { readAppOutput } from '../../status/output.js';
 import { displayLines } from '../../status/reason.js';
 import { type Command, EXIT_OK, type Io, UsageError, UserError } from '../command.js';
@@ -48,6 +52,8 @@ function printTable(apps: readonly AppStatus[], config: Config, io: Io): void {
       );
   for (const a of apps) if (a.lastError) io.out(`${a.app}: ${trouble(a)}: ${a.lastError}`);
   for (const a of apps)
+    if (a.applyError && !a.lastError) io.out(`${a.app}: last apply failed: ${a.applyError}`);
+  for (const a of apps)
     for (const ad of a.advertised ?? []) io.out(`${a.app}: announced on the LAN as ${ad}`);
   if (apps.some((a) => a.pending)) io.out("* recipe changed since the last apply; run 'berth apply'");
   if (apps.some((a) => a.lastError)) io.out("'berth status APP' shows an app's last output lines");
@@ -66,6 +72,7 @@ function printDetail(a: AppStatus, lines: readonly string[], io: Io): void {
     ['unit', a.unit],
     ['recipe', a.file],
     [a.lastError ? trouble(a) : 'error', a.lastError],
+    ['last apply failed', a.applyError],
     ...a.errors.map((e): [string, string] => ['recipe error', `${e.file}:${e.line}:${e.col}: ${e.message}`]),
     ...(a.advertised ?? []).map((ad): [string, string] => ['announced', ad]),
   ];
@@ -80,6 +87,14 @@ function printDetail(a: AppStatus, lines: readonly string[], io: Io): void {
     );
     for (const l of lines) io.out(`  ${l}`);
   }
+}
+
+/** doctor's cheap checks (programs the recipes need): one line when doctor would fail. */
+async function hostProblems(config: Config): Promise<string | undefined> {
+  const recipes = await loadRecipes([config.recipesDir], checkContext(config)).catch(() => undefined);
+  const apps = (recipes?.apps ?? []).filter((a) => a.enabled);
+  // The manager answered: status got this far through it (or through the supervisor).
+  return doctorStatusLine({ managerReachable: true, apps, podman: config.podman });
 }
 
 export const statusCommand: Command = {
@@ -97,7 +112,11 @@ export const statusCommand: Command = {
     const apps = remote ?? (await withRuntime(config, (rt) => appStatuses(rt)));
     if (one === undefined) {
       if (options.json) io.out(JSON.stringify(apps, null, 2));
-      else printTable(apps, config, io);
+      else {
+        printTable(apps, config, io);
+        const doctor = await hostProblems(config);
+        if (doctor) io.out(doctor);
+      }
       return EXIT_OK;
     }
     const a = apps.find((x) => x.app === one);

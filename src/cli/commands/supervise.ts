@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { connectAvahi } from '../../advertise/avahi.js';
+import { chooseAdvertiser, wantsAvahi } from '../../advertise/choose.js';
 import { CiaoAdvertiser } from '../../advertise/ciao.js';
 import { defaultInterfaces } from '../../advertise/policy.js';
 import type { Advertiser } from '../../advertise/types.js';
@@ -10,24 +11,18 @@ import { systemdNotify } from '../../supervisor/notify.js';
 import { type Command, EXIT_OK, UserError } from '../command.js';
 import { connectRuntime } from '../connect.js';
 
-/**
- * Who answers mDNS: BERTH_ADVERTISER=auto (default) uses avahi-daemon's D-Bus API when it
- * runs, so the host never has two responders, and ciao otherwise; a user-mode berth does not
- * use the host's Avahi unless told to with BERTH_ADVERTISER=avahi. "off" advertises nothing.
- */
+/** Who answers mDNS: the choice doctor also reports (src/advertise/choose.ts). */
 async function makeAdvertiser(config: Config): Promise<Advertiser | undefined> {
-  const want = process.env.BERTH_ADVERTISER ?? 'auto';
-  if (want === 'off') return undefined;
-  const avahi = want === 'avahi' || (want === 'auto' && !config.user) ? await connectAvahi() : undefined;
-  if (want === 'avahi' && !avahi)
-    throw new UserError('BERTH_ADVERTISER=avahi, but avahi-daemon is not on the system bus');
-  return (
-    avahi ??
-    new CiaoAdvertiser({
-      interfaces: config.advertiseInterfaces ?? defaultInterfaces(),
-      hostname: config.hostname,
-    })
-  );
+  const setting = process.env.BERTH_ADVERTISER;
+  const avahi = wantsAvahi(setting, config.user) ? await connectAvahi() : undefined;
+  const choice = chooseAdvertiser({ setting, user: config.user, avahiOnBus: Boolean(avahi) });
+  if (choice.kind === 'error') throw new UserError(choice.message);
+  if (choice.kind === 'off') return undefined;
+  if (choice.kind === 'avahi') return avahi;
+  return new CiaoAdvertiser({
+    interfaces: config.advertiseInterfaces ?? defaultInterfaces(),
+    hostname: config.hostname,
+  });
 }
 
 export const superviseCommand: Command = {
