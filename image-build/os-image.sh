@@ -14,6 +14,8 @@ CACHE=$REPO/image-build/cache
 SUITE=trixie
 MIRROR=${BERTH_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 ESP_MB=256
+# The smallest disk berth needs (said in README and on the console of a smaller one).
+MIN_DISK_GB=4
 IMG=$OUT/berth-$VERSION-amd64.img
 T0=$(date +%s)
 say() { echo "os-image: [$(( $(date +%s) - T0 ))s] $*"; }
@@ -56,6 +58,7 @@ ln -sf ../lib/berth/dist/cli/main.js "$R/usr/bin/berth"
 install -m 644 units/berth.service "$R/etc/systemd/system/berth.service"
 install -D -m 644 image-build/os/berth-growroot.service "$R/etc/systemd/system/berth-growroot.service"
 install -D -m 755 image-build/os/growroot "$R/usr/lib/berth/image/growroot"
+sed -i "s/@MIN_DISK_GB@/$MIN_DISK_GB/" "$R/usr/lib/berth/image/growroot"
 install -D -m 644 image-build/os/berth-selftest.service "$R/etc/systemd/system/berth-selftest.service"
 install -D -m 755 image-build/os/selftest "$R/usr/lib/berth/image/selftest"
 wants=$R/etc/systemd/system/multi-user.target.wants
