@@ -29,6 +29,17 @@ export interface Command {
   run(ctx: CommandContext): Promise<number>;
 }
 
+/**
+ * What `berth --help` lists about a command, and how to load it: the command's module is
+ * imported only when it runs, so each command pays only for what it uses.
+ */
+export interface CommandEntry {
+  name: string;
+  /** The same summary as the loaded Command's. */
+  summary: string;
+  load(): Promise<Command>;
+}
+
 /** A mistake in how berth was called: exit 2 with the message and a pointer to --help. */
 export class UsageError extends Error {}
 

@@ -1,9 +1,9 @@
 // Argument parsing and dispatch. Global options may stand before or after the command.
 import { parseArgs } from 'node:util';
 import { type Config, resolveConfig } from '../config.js';
-import { RecipePathError } from '../recipe/load.js';
 import {
   type Command,
+  type CommandEntry,
   EXIT_FAILED,
   EXIT_OK,
   EXIT_USAGE,
@@ -29,7 +29,7 @@ const GLOBAL_HELP = `Global options:
   --user           drive the user service manager on the session bus
   -h, --help       show help`;
 
-export function mainHelp(commands: readonly Command[]): string {
+export function mainHelp(commands: readonly CommandEntry[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
     'berth: runs home-server apps from recipe YAML files as podman containers under systemd.',
@@ -74,7 +74,7 @@ function findCommand(argv: readonly string[]): number {
 
 export async function runCli(
   argv: readonly string[],
-  commands: readonly Command[],
+  commands: readonly CommandEntry[],
   io: Io,
   env = process.env,
 ): Promise<number> {
@@ -92,8 +92,8 @@ export async function runCli(
       throw new UsageError('no command given');
     }
     const name = argv[at]!;
-    const command = commands.find((c) => c.name === name);
-    if (!command) {
+    const entry = commands.find((c) => c.name === name);
+    if (!entry) {
       const { closest } = await import('../recipe/suggest.js');
       const hint = closest(
         name,
@@ -101,6 +101,7 @@ export async function runCli(
       );
       throw new UsageError(`unknown command '${name}'${hint ? `, did you mean '${hint}'?` : ''}`);
     }
+    const command = await entry.load();
     let parsed: ReturnType<typeof parseArgs>;
     try {
       parsed = parseArgs({
@@ -123,6 +124,8 @@ export async function runCli(
       io.err(`berth: ${err.message}\nRun 'berth --help' for usage.`);
       return EXIT_USAGE;
     }
+    // Loaded here, not at the top: commands that never read recipes need not load the parser.
+    const { RecipePathError } = await import('../recipe/load.js');
     if (err instanceof UserError || err instanceof RecipePathError) {
       io.err(`berth: ${err.message}`);
       return EXIT_FAILED;

@@ -1,32 +1,87 @@
-// Every CLI command, in the order `berth --help` lists them.
-import type { Command } from '../command.js';
-import { applyCommand } from './apply.js';
-import { lanCommand } from './lan.js';
-import { execCommand, logsCommand } from './logs-exec.js';
-import { planCommand } from './plan.js';
-import { referenceCommand } from './reference.js';
-import { removeCommand } from './remove.js';
-import { renderCommand } from './render.js';
-import { schemaCommand } from './schema.js';
-import { statusCommand } from './status.js';
-import { superviseCommand } from './supervise.js';
-import { restartCommand, startCommand, stopCommand } from './units.js';
-import { validateCommand } from './validate.js';
+// Every CLI command, in the order `berth --help` lists them. Each entry names its command and
+// loads the module only when that command runs (or its --help is asked for), so a command pays
+// only for the modules it uses and `berth --help` loads none.
+import type { CommandEntry } from '../command.js';
 
-export const COMMANDS: readonly Command[] = [
-  validateCommand,
-  planCommand,
-  applyCommand,
-  statusCommand,
-  startCommand,
-  stopCommand,
-  restartCommand,
-  logsCommand,
-  execCommand,
-  removeCommand,
-  lanCommand,
-  superviseCommand,
-  renderCommand,
-  schemaCommand,
-  referenceCommand,
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'validate',
+    summary: 'check recipes and report every problem with file, line and field',
+    load: async () => (await import('./validate.js')).validateCommand,
+  },
+  {
+    name: 'plan',
+    summary: 'show what apply would change, step by step, without changing anything',
+    load: async () => (await import('./plan.js')).planCommand,
+  },
+  {
+    name: 'apply',
+    summary: 'make the running apps match the recipes (only what changed)',
+    load: async () => (await import('./apply.js')).applyCommand,
+  },
+  {
+    name: 'status',
+    summary: 'show every app: state, health, uptime, restarts, ports, recipe errors',
+    load: async () => (await import('./status.js')).statusCommand,
+  },
+  {
+    name: 'start',
+    summary: "start an app's unit",
+    load: async () => (await import('./units.js')).startCommand,
+  },
+  {
+    name: 'stop',
+    summary: "stop an app's unit (until the next boot or start)",
+    load: async () => (await import('./units.js')).stopCommand,
+  },
+  {
+    name: 'restart',
+    summary: "restart an app's unit",
+    load: async () => (await import('./units.js')).restartCommand,
+  },
+  {
+    name: 'logs',
+    summary: "show an app's output (-f to follow)",
+    load: async () => (await import('./logs-exec.js')).logsCommand,
+  },
+  {
+    name: 'exec',
+    summary: "run a command inside an app's container",
+    load: async () => (await import('./logs-exec.js')).execCommand,
+  },
+  {
+    name: 'remove',
+    summary: 'remove an app: its unit and container go, its data stays (unless --purge)',
+    load: async () => (await import('./remove.js')).removeCommand,
+  },
+  {
+    name: 'lan',
+    summary: 'show what this machine sees on the LAN: mDNS services, DLNA/UPnP devices, NetBIOS names',
+    load: async () => (await import('./lan.js')).lanCommand,
+  },
+  {
+    name: 'doctor',
+    summary: 'check that this machine has what berth needs, and say what to fix',
+    load: async () => (await import('./doctor.js')).doctorCommand,
+  },
+  {
+    name: 'supervise',
+    summary: 'the boot-time service: apply, then keep apps in line with the recipes dir',
+    load: async () => (await import('./supervise.js')).superviseCommand,
+  },
+  {
+    name: 'render',
+    summary: 'print the systemd unit berth writes for a recipe',
+    load: async () => (await import('./render.js')).renderCommand,
+  },
+  {
+    name: 'schema',
+    summary: 'print the recipe JSON Schema (for editor completion)',
+    load: async () => (await import('./schema.js')).schemaCommand,
+  },
+  {
+    name: 'reference',
+    summary: 'print the recipe reference (Markdown, generated from the schema)',
+    load: async () => (await import('./reference.js')).referenceCommand,
+  },
 ];
