@@ -1,11 +1,14 @@
 // Current state: berth's unit files, systemd's view of them, labelled containers, and
 // what exists on disk. Read once per pass; the planner compares it with the desired state.
-import { readdir, readFile, stat } from 'node:fs/promises';
+// Small local files are read synchronously: a hundred apps' unit files and data paths take a
+// few milliseconds that way, against a hundred thread-pool round trips (tens of ms while
+// podman keeps the CPU busy) with fs/promises.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerInfo, Podman } from '../podman/podman.js';
-import { appPaths, networkName } from '../render/paths.js';
+import { appPaths, networkName, unitName } from '../render/paths.js';
 import { unitHash } from '../render/unit.js';
-import type { ServiceManager } from '../systemd/manager.js';
+import type { ServiceManager, UnitSummary } from '../systemd/manager.js';
 import type { DesiredApp } from './desired.js';
 
 export interface CurrentApp {
@@ -34,71 +37,63 @@ export interface ReadDeps {
   podman: Podman;
 }
 
-const exists = (p: string) =>
-  stat(p).then(
-    () => true,
-    () => false,
-  );
-
 /** berth's unit files in the unit dir, by app name (files without berth's mark are never read as ours). */
 export async function berthUnits(unitDir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   let names: string[] = [];
   try {
-    names = await readdir(unitDir);
+    names = readdirSync(unitDir);
   } catch {
     return out;
   }
-  await Promise.all(
-    names
-      .filter((n) => /^berth-[a-z0-9-]+\.service$/.test(n))
-      .map(async (n) => {
-        const text = await readFile(join(unitDir, n), 'utf8').catch(() => '');
-        const hash = unitHash(text);
-        if (hash) out.set(n.slice('berth-'.length, -'.service'.length), hash);
-      }),
-  );
+  for (const n of names.filter((x) => /^berth-[a-z0-9-]+\.service$/.test(x))) {
+    let text = '';
+    try {
+      text = readFileSync(join(unitDir, n), 'utf8');
+    } catch {
+      // Gone since the listing: not ours any more.
+    }
+    const hash = unitHash(text);
+    if (hash) out.set(n.slice('berth-'.length, -'.service'.length), hash);
+  }
   return out;
 }
 
-export async function readCurrent(desired: readonly DesiredApp[], deps: ReadDeps): Promise<CurrentState> {
-  const [units, containers, networks] = await Promise.all([
-    berthUnits(deps.unitDir),
-    deps.podman.listAppContainers(),
-    deps.podman.listNetworks(),
-  ]);
-  const names = new Set([
-    ...units.keys(),
-    ...desired.map((d) => d.app.name),
-    ...containers.map((c) => c.app),
-  ]);
-  const byName = new Map(desired.map((d) => [d.app.name, d]));
-  const images = new Set<string>();
-  await Promise.all(
-    [...new Set(desired.filter((d) => d.app.enabled).map((d) => d.app.image))].map(async (ref) => {
-      if (await deps.podman.imageExists(ref)) images.add(ref);
-    }),
-  );
-  const apps = new Map<string, CurrentApp>();
-  await Promise.all(
-    [...names].map(async (name) => {
-      const d = byName.get(name);
-      const unit = `berth-${name}.service`;
-      const s = units.has(name) ? await deps.systemd.state(unit).catch(() => undefined) : undefined;
-      const paths = appPaths(deps.dataDir, name);
-      const missingDirs = d
-        ? (await Promise.all(d.dirs.map(async (x) => ((await exists(x.path)) ? '' : x.path)))).filter(Boolean)
-        : [];
-      const missingSecrets = d
-        ? (
-            await Promise.all(
-              d.secrets.map(async (n) => ((await exists(join(paths.secretsDir, n))) ? '' : n)),
-            )
-          ).filter(Boolean)
-        : [];
-      const fileChecks = d
-        ? await Promise.all(d.app.files.map((f) => exists(join(paths.configDir, f.name))))
-        : [];
+/**
+ * Starts reading the current state that does not depend on the recipes (containers, unit
+ * files, systemd's view of them), so that a caller can load the recipes meanwhile; the
+ * function it returns finishes the read for the desired apps. podman's listing is most of
+ * a pass's time, and it runs in podman's own process.
+ */
+export function startReadCurrent(deps: ReadDeps): (desired: readonly DesiredApp[]) => Promise<CurrentState> {
+  const containersP = deps.podman.listAppContainers();
+  const unitsP = berthUnits(deps.unitDir);
+  const statesP = unitsP.then((units) => unitStates(deps.systemd, [...units.keys()]));
+  // Not awaited until the recipes are read: a failure must not count as unhandled meanwhile.
+  for (const p of [containersP, statesP]) p.catch(() => {});
+  return async (desired) => {
+    // Networks are read only when an app joins one: only those are planned.
+    const enabled = desired.filter((d) => d.app.enabled);
+    const networksP = enabled.some((d) => d.app.networks.length > 0)
+      ? deps.podman.listNetworks()
+      : Promise.resolve([]);
+    const imagesP = Promise.all(
+      [...new Set(enabled.map((d) => d.app.image))].map(async (ref) =>
+        (await deps.podman.imageExists(ref)) ? ref : '',
+      ),
+    );
+    const disk = new Map(desired.map((d) => [d.app.name, onDisk(d, deps.dataDir)]));
+    const [units, states, containers, networks, images] = await Promise.all([
+      unitsP,
+      statesP,
+      containersP,
+      networksP,
+      imagesP,
+    ]);
+    const names = new Set([...units.keys(), ...disk.keys(), ...containers.map((c) => c.app)]);
+    const apps = new Map<string, CurrentApp>();
+    for (const name of names) {
+      const s = states.get(name);
       const hash = units.get(name);
       apps.set(name, {
         name,
@@ -107,11 +102,56 @@ export async function readCurrent(desired: readonly DesiredApp[], deps: ReadDeps
         unitFileState: s?.unitFileState ?? '',
         needDaemonReload: s?.needDaemonReload ?? false,
         containers: containers.filter((c) => c.app === name),
-        missingDirs,
-        missingSecrets,
-        missingFiles: fileChecks.includes(false),
+        missingDirs: [],
+        missingSecrets: [],
+        missingFiles: false,
+        ...disk.get(name),
       });
-    }),
-  );
-  return { apps, images, networks: new Set(networks.filter((n) => n.startsWith(networkName('')))) };
+    }
+    return {
+      apps,
+      images: new Set(images.filter(Boolean)),
+      networks: new Set(networks.filter((n) => n.startsWith(networkName('')))),
+    };
+  };
+}
+
+export function readCurrent(desired: readonly DesiredApp[], deps: ReadDeps): Promise<CurrentState> {
+  return startReadCurrent(deps)(desired);
+}
+
+/** systemd's view of the apps that have a unit file, by app name; a unit it cannot read is left out. */
+async function unitStates(
+  systemd: ServiceManager,
+  apps: readonly string[],
+): Promise<Map<string, UnitSummary>> {
+  const units = apps.map(unitName);
+  const oneByOne = async () =>
+    new Map(
+      (await Promise.all(units.map((u) => systemd.state(u).catch(() => undefined)))).flatMap((s) =>
+        s ? [[s.name, s] as const] : [],
+      ),
+    );
+  const byUnit: Map<string, UnitSummary> = systemd.summaries
+    ? await systemd.summaries(units).catch(oneByOne)
+    : await oneByOne();
+  const out = new Map<string, UnitSummary>();
+  for (const app of apps) {
+    const s = byUnit.get(unitName(app));
+    if (s) out.set(app, s);
+  }
+  return out;
+}
+
+/** What of a desired app's directories, secrets and config files is missing on disk. */
+function onDisk(
+  d: DesiredApp,
+  dataDir: string,
+): Pick<CurrentApp, 'missingDirs' | 'missingSecrets' | 'missingFiles'> {
+  const paths = appPaths(dataDir, d.app.name);
+  return {
+    missingDirs: d.dirs.filter((x) => !existsSync(x.path)).map((x) => x.path),
+    missingSecrets: d.secrets.filter((n) => !existsSync(join(paths.secretsDir, n))),
+    missingFiles: d.app.files.some((f) => !existsSync(join(paths.configDir, f.name))),
+  };
 }

@@ -1,6 +1,8 @@
 // systemd's manager over D-Bus (org.freedesktop.systemd1), the system one or a user one.
 // Jobs are waited for through JobRemoved, with the listener in place (and its match rule
-// confirmed by a round trip) before the call that creates the job.
+// confirmed by the bus) before the call that creates the job. Methods are called with plain
+// messages rather than through introspected proxies: introspecting costs round trips and an
+// XML parse on every connect, and every CLI command connects anew.
 import dbus from 'dbus-next';
 
 export type JobResult =
@@ -31,10 +33,21 @@ export interface ServiceManager {
   disable(units: string[]): Promise<void>;
   resetFailed(unit: string): Promise<void>;
   state(unit: string): Promise<UnitState>;
+  /**
+   * What a reconcile pass reads of each of many units, in a few round trips (the full state
+   * of a hundred units costs a hundred large replies). Optional: without it, state() per unit.
+   */
+  summaries?(units: readonly string[]): Promise<Map<string, UnitSummary>>;
   /** Calls back with a unit's new state whenever its properties change, until the returned function is called. */
   follow(unit: string, onChange: (s: UnitState) => void): Promise<() => void>;
   close(): void;
 }
+
+/** The part of a unit's state that a reconcile pass plans with. */
+export type UnitSummary = Pick<
+  UnitState,
+  'name' | 'loadState' | 'activeState' | 'subState' | 'unitFileState' | 'needDaemonReload'
+>;
 
 export class ManagerUnavailableError extends Error {}
 export class JobTimeoutError extends Error {}
@@ -50,6 +63,10 @@ export interface ManagerOptions {
 
 const DEST = 'org.freedesktop.systemd1';
 const PATH = '/org/freedesktop/systemd1';
+const MANAGER = 'org.freedesktop.systemd1.Manager';
+const UNIT = 'org.freedesktop.systemd1.Unit';
+const PROPERTIES = 'org.freedesktop.DBus.Properties';
+const JOB_REMOVED_RULE = `type='signal',sender='${DEST}',path='${PATH}',interface='${MANAGER}',member='JobRemoved'`;
 
 export function busAddressFor(opts: ManagerOptions, env: NodeJS.ProcessEnv = process.env): string {
   if (opts.busAddress) return opts.busAddress;
@@ -58,7 +75,17 @@ export function busAddressFor(opts: ManagerOptions, env: NodeJS.ProcessEnv = pro
   return `unix:path=${env.XDG_RUNTIME_DIR ?? `/run/user/${process.getuid?.() ?? 0}`}/bus`;
 }
 
-type Iface = dbus.ClientInterface & Record<string, (...args: unknown[]) => Promise<unknown>>;
+/** One method call; resolves to the reply's body (a D-Bus error rejects). */
+async function call(
+  bus: dbus.MessageBus,
+  m: { destination?: string; path: string; interface: string; member: string; signature?: string },
+  body: unknown[] = [],
+): Promise<unknown[]> {
+  const reply = await bus.call(
+    new dbus.Message({ destination: DEST, ...m, ...(m.signature ? { signature: m.signature, body } : {}) }),
+  );
+  return reply?.body ?? [];
+}
 
 interface Waiter {
   resolve: (r: JobResult) => void;
@@ -71,10 +98,17 @@ export class DbusServiceManager implements ServiceManager {
 
   private constructor(
     private readonly bus: dbus.MessageBus,
-    private readonly manager: Iface,
     private readonly jobTimeoutMs: number,
   ) {
-    manager.on('JobRemoved', (_id: number, job: string, _unit: string, result: string) => {
+    bus.on('message', (msg) => {
+      if (
+        msg.type !== dbus.MessageType.SIGNAL ||
+        msg.member !== 'JobRemoved' ||
+        msg.interface !== MANAGER ||
+        msg.path !== PATH
+      )
+        return;
+      const [, job, , result] = msg.body as [number, string, string, string];
       const w = this.waiting.get(job);
       if (w) {
         this.waiting.delete(job);
@@ -100,13 +134,26 @@ export class DbusServiceManager implements ServiceManager {
       );
     });
     try {
-      const obj = await Promise.race([bus.getProxyObject(DEST, PATH), failed]);
-      const manager = obj.getInterface('org.freedesktop.systemd1.Manager') as Iface;
-      const client = new DbusServiceManager(bus, manager, opts.jobTimeoutMs ?? 300_000);
-      await manager.Subscribe!();
-      // The JobRemoved match rule was sent when the listener was attached; a round trip
-      // to the bus daemon guarantees it is in force before any job is created.
-      await obj.bus.getProxyObject('org.freedesktop.DBus', '/org/freedesktop/DBus');
+      const client = new DbusServiceManager(bus, opts.jobTimeoutMs ?? 300_000);
+      // The bus daemon answers AddMatch once the rule is in force: no job's signal is missed.
+      // systemd sends job signals only to subscribers.
+      await Promise.race([
+        Promise.all([
+          call(
+            bus,
+            {
+              destination: 'org.freedesktop.DBus',
+              path: '/org/freedesktop/DBus',
+              interface: 'org.freedesktop.DBus',
+              member: 'AddMatch',
+              signature: 's',
+            },
+            [JOB_REMOVED_RULE],
+          ),
+          client.manager('Subscribe'),
+        ]),
+        failed,
+      ]);
       bus.removeAllListeners('error');
       bus.on('error', () => {});
       return client;
@@ -119,8 +166,19 @@ export class DbusServiceManager implements ServiceManager {
     }
   }
 
+  /** Calls a method of the manager object; resolves to the reply's first value. */
+  private async manager(member: string, signature?: string, ...body: unknown[]): Promise<unknown> {
+    return (
+      await call(
+        this.bus,
+        { path: PATH, interface: MANAGER, member, ...(signature ? { signature } : {}) },
+        body,
+      )
+    )[0];
+  }
+
   private async job(method: string, unit: string): Promise<JobResult> {
-    const path = (await this.manager[method]!(unit, 'replace')) as string;
+    const path = (await this.manager(method, 'ss', unit, 'replace')) as string;
     const early = this.finished.get(path);
     if (early !== undefined) {
       this.finished.delete(path);
@@ -151,53 +209,90 @@ export class DbusServiceManager implements ServiceManager {
   }
 
   async reload(): Promise<void> {
-    await this.manager.Reload!();
+    await this.manager('Reload');
   }
 
   async enable(units: string[]): Promise<void> {
-    if (units.length > 0) await this.manager.EnableUnitFiles!(units, false, true);
+    if (units.length > 0) await this.manager('EnableUnitFiles', 'asbb', units, false, true);
   }
 
   async disable(units: string[]): Promise<void> {
-    if (units.length > 0) await this.manager.DisableUnitFiles!(units, false);
+    if (units.length > 0) await this.manager('DisableUnitFiles', 'asb', units, false);
   }
 
   async resetFailed(unit: string): Promise<void> {
     try {
-      await this.manager.ResetFailedUnit!(unit);
+      await this.manager('ResetFailedUnit', 's', unit);
     } catch {
       // Not loaded or not failed: nothing to reset.
     }
   }
 
   private async props(unit: string): Promise<dbus.ClientInterface> {
-    const path = (await this.manager.LoadUnit!(unit)) as string;
+    const path = (await this.manager('LoadUnit', 's', unit)) as string;
     const obj = await this.bus.getProxyObject(DEST, path);
-    return obj.getInterface('org.freedesktop.DBus.Properties');
+    return obj.getInterface(PROPERTIES);
   }
 
   /** Properties.GetAll on the unit's object path, without introspecting it first (one round trip). */
   private async getAll(unit: string, iface: string): Promise<Record<string, dbus.Variant>> {
-    const reply = await this.bus.call(
-      new dbus.Message({
-        destination: DEST,
-        path: unitObjectPath(unit),
-        interface: 'org.freedesktop.DBus.Properties',
-        member: 'GetAll',
-        signature: 's',
-        body: [iface],
-      }),
+    const [all] = await call(
+      this.bus,
+      { path: unitObjectPath(unit), interface: PROPERTIES, member: 'GetAll', signature: 's' },
+      [iface],
     );
-    return (reply?.body[0] ?? {}) as Record<string, dbus.Variant>;
+    return (all ?? {}) as Record<string, dbus.Variant>;
+  }
+
+  /** One property of a unit's Unit interface. */
+  private async unitProperty(unit: string, name: string): Promise<unknown> {
+    const [v] = await call(
+      this.bus,
+      { path: unitObjectPath(unit), interface: PROPERTIES, member: 'Get', signature: 'ss' },
+      [UNIT, name],
+    );
+    return (v as dbus.Variant | undefined)?.value;
   }
 
   async state(unit: string): Promise<UnitState> {
     // systemd loads a unit on demand when its object path is accessed.
     const [u, s] = await Promise.all([
-      this.getAll(unit, 'org.freedesktop.systemd1.Unit'),
+      this.getAll(unit, UNIT),
       this.getAll(unit, 'org.freedesktop.systemd1.Service').catch(() => ({})),
     ]);
     return toState(unit, { ...u, ...s });
+  }
+
+  async summaries(units: readonly string[]): Promise<Map<string, UnitSummary>> {
+    const out = new Map<string, UnitSummary>();
+    if (units.length === 0) return out;
+    // One call for the states of all (it loads units not loaded yet); two small property
+    // reads each for what it does not list, sent together.
+    const [listed, details] = await Promise.all([
+      this.manager('ListUnitsByNames', 'as', units) as Promise<string[][]>,
+      Promise.all(
+        units.map((u) =>
+          Promise.all([
+            this.unitProperty(u, 'UnitFileState').catch(() => ''),
+            this.unitProperty(u, 'NeedDaemonReload').catch(() => false),
+          ]),
+        ),
+      ),
+    ]);
+    const byName = new Map(listed.map((r) => [r[0], r]));
+    units.forEach((name, i) => {
+      const r = byName.get(name);
+      const [unitFileState, needDaemonReload] = details[i]!;
+      out.set(name, {
+        name,
+        loadState: r?.[2] ?? 'not-found',
+        activeState: r?.[3] ?? 'inactive',
+        subState: r?.[4] ?? 'dead',
+        unitFileState: typeof unitFileState === 'string' ? unitFileState : '',
+        needDaemonReload: needDaemonReload === true,
+      });
+    });
+    return out;
   }
 
   async follow(unit: string, onChange: (s: UnitState) => void): Promise<() => void> {
