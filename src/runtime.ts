@@ -11,7 +11,7 @@ import type { Step } from './plan/steps.js';
 import type { Podman } from './podman/podman.js';
 import { loadRecipes, type RecipeSet } from './recipe/load.js';
 import { checkContext, renderContext } from './context.js';
-import { type CurrentState, readCurrent } from './state/current.js';
+import { type CurrentState, startReadCurrent } from './state/current.js';
 import { type DesiredApp, desiredApp } from './state/desired.js';
 import { failureReason, outputSource } from './status/why.js';
 import type { ServiceManager } from './systemd/manager.js';
@@ -40,6 +40,13 @@ export async function computePlan(rt: Runtime): Promise<Planned> {
     throw new RecipesDirError(
       `the recipes directory ${config.recipesDir} does not exist; nothing was changed (create it, or pass --recipes DIR)`,
     );
+  // podman's listing runs in its own process while this one parses the recipes.
+  const finishCurrent = startReadCurrent({
+    unitDir: config.unitDir,
+    dataDir: config.dataDir,
+    systemd: rt.systemd,
+    podman: rt.podman,
+  });
   const recipes = await loadRecipes([config.recipesDir], checkContext(config));
   const ctx = renderContext(config, recipes.apps);
   const desired = recipes.apps.map((a) => desiredApp(a, ctx));
@@ -47,12 +54,7 @@ export async function computePlan(rt: Runtime): Promise<Planned> {
   const protectedApps = new Set(
     recipes.results.filter((r) => !r.app).map((r) => r.declaredName ?? basename(r.file, extname(r.file))),
   );
-  const current = await readCurrent(desired, {
-    unitDir: config.unitDir,
-    dataDir: config.dataDir,
-    systemd: rt.systemd,
-    podman: rt.podman,
-  });
+  const current = await finishCurrent(desired);
   return { recipes, desired, current, protectedApps, steps: plan({ desired, current, protectedApps }) };
 }
 

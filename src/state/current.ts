@@ -116,10 +116,6 @@ export function startReadCurrent(deps: ReadDeps): (desired: readonly DesiredApp[
   };
 }
 
-export function readCurrent(desired: readonly DesiredApp[], deps: ReadDeps): Promise<CurrentState> {
-  return startReadCurrent(deps)(desired);
-}
-
 /** systemd's view of the apps that have a unit file, by app name; a unit it cannot read is left out. */
 async function unitStates(
   systemd: ServiceManager,
