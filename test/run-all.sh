@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole suite after type-check, lint and build (npm test): vitest (unit, golden,
 # integration on a real systemd manager and podman, the TV-box LAN test) inside the
-# sandbox namespace, then the appliance image's boot test in QEMU. Ends with one line
-# "N passed, N failed" counting both.
+# sandbox namespace; then three stages that each count as one test: the fresh-root check
+# (install-deps.sh on a fresh Debian 12), README's first command (the sandbox), and the
+# appliance image's boot test in QEMU. Ends with one line "N passed, N failed" counting all.
+# BERTH_SKIP_FRESH_ROOT=1, BERTH_SKIP_SANDBOX=1, BERTH_SKIP_OS_IMAGE=1 skip a stage (and say so).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 report=$(mktemp /tmp/berth-vitest.XXXXXX.json)
@@ -12,12 +14,21 @@ read -r passed failed < <(node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0));' "$report" 2>/dev/null || echo "0 1")
 rm -f "$report"
-if [ "${BERTH_SKIP_OS_IMAGE:-}" = 1 ]; then
-  echo "(the appliance image boot test was skipped: BERTH_SKIP_OS_IMAGE=1)"
-elif npm run --silent test:os-image; then
-  passed=$((passed + 1))
-else
-  failed=$((failed + 1))
-fi
+
+stage() {
+  local skip=$1 name=$2
+  shift 2
+  if [ "${!skip:-}" = 1 ]; then
+    echo "(the $name stage was skipped: $skip=1)"
+  elif "$@"; then
+    passed=$((passed + 1))
+  else
+    echo "FAILED: the $name stage" >&2
+    failed=$((failed + 1))
+  fi
+}
+stage BERTH_SKIP_FRESH_ROOT fresh-root bash test/fresh-root/run.sh
+stage BERTH_SKIP_SANDBOX sandbox bash test/sandbox/run.sh
+stage BERTH_SKIP_OS_IMAGE 'appliance image boot' npm run --silent test:os-image
 echo "$passed passed, $failed failed"
 [ "$vitest_rc" -eq 0 ] && [ "$failed" -eq 0 ]
