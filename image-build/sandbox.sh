@@ -137,8 +137,15 @@ wait_apps() {
 
 down() {
   running || { echo "berth: the sandbox is not running"; return 0; }
+  # The manager stops every app (each gets its stop_timeout) and then exits.
   kill -TERM "$(cat "$PIDFILE")"
-  for _ in $(seq 1 300); do running || break; sleep 0.1; done
+  for _ in $(seq 1 900); do running || break; sleep 0.1; done
+  if running; then
+    echo "berth: the sandbox's manager did not stop within 90 s; removing its apps' containers and killing it" >&2
+    in_ns sh -c 'podman ps -aq --filter label=berth.app | xargs -r podman rm --force --time=0' >/dev/null 2>&1 || true
+    kill -KILL "$(cat "$PIDFILE")" 2>/dev/null || true
+    for _ in $(seq 1 50); do running || break; sleep 0.1; done
+  fi
   rm -f "$PIDFILE"
   ip netns del "$NETNS" 2>/dev/null || true
   ip link del bsb-host 2>/dev/null || true
