@@ -55,7 +55,10 @@ function printTable(apps: readonly AppStatus[], config: Config, io: Io): void {
     if (a.applyError && !a.lastError) io.out(`${a.app}: last apply failed: ${a.applyError}`);
   for (const a of apps)
     for (const ad of a.advertised ?? []) io.out(`${a.app}: announced on the LAN as ${ad}`);
-  if (apps.some((a) => a.pending)) io.out("* recipe changed since the last apply; run 'berth apply'");
+  if (apps.some((a) => a.pending))
+    io.out(
+      "* not as its recipe says yet (changed since the last apply, or not running); 'berth apply' acts on it",
+    );
   if (apps.some((a) => a.lastError)) io.out("'berth status APP' shows an app's last output lines");
   if (apps.length === 0) io.out(`no apps: put recipes in ${config.recipesDir}`);
 }
