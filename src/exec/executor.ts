@@ -9,7 +9,7 @@ import { PHASE, type Step } from '../plan/steps.js';
 import { makeDirs, makeSecrets, writeAppFiles } from './files.js';
 import { ensureImage } from './images.js';
 import type { FreeBytes } from './space.js';
-import { deleteUnitFile, writeUnitFile } from './units.js';
+import { deleteAppUnits, writeAppUnits } from './units.js';
 
 export interface ExecDeps {
   systemd: ServiceManager;
@@ -72,7 +72,7 @@ async function runStep(s: Step, deps: ExecDeps, memo: PassMemo): Promise<void> {
     case 'disable':
       return deps.systemd.disable([s.unit]);
     case 'delete-unit':
-      return deleteUnitFile(deps.unitDir, s.unit);
+      return deleteAppUnits(deps.unitDir, s.app, s.unit);
     case 'remove-container':
       return deps.podman.removeContainer(s.container);
     case 'make-dirs':
@@ -98,7 +98,7 @@ async function runStep(s: Step, deps: ExecDeps, memo: PassMemo): Promise<void> {
       if (!(await deps.podman.networkExists(s.network))) await deps.podman.createNetwork(s.network);
       return;
     case 'write-unit':
-      return writeUnitFile(deps.unitDir, s.unit, d().unit.text);
+      return writeAppUnits(deps.unitDir, s.app, d().unit);
     case 'daemon-reload':
       return deps.systemd.reload();
     case 'enable':

@@ -36,6 +36,8 @@ export interface Health {
   timeoutMs: number;
   retries: number;
   startPeriodMs: number;
+  /** restart: podman kills an unhealthy container and the unit's Restart= brings it back. */
+  onFailure: 'restart' | 'none';
 }
 
 export interface Dependency {
@@ -153,6 +155,7 @@ export function toApp(r: Recipe, file: string): App {
             timeoutMs: durationMs(r.health.timeout),
             retries: r.health.retries,
             startPeriodMs: durationMs(r.health.start_period),
+            onFailure: r.health.on_failure,
           },
         }
       : {}),

@@ -122,6 +122,10 @@ const health = z.strictObject({
   timeout: duration.default('10s').describe('How long one check may take.'),
   retries: z.number().int().min(1).max(100).default(3).describe('Failures in a row before unhealthy.'),
   start_period: duration.default('0s').describe('Grace period after start before failures count.'),
+  on_failure: z
+    .enum(['restart', 'none'])
+    .default('restart')
+    .describe('restart: an unhealthy app is killed and systemd restarts it; none: it is only reported.'),
 });
 
 const dependency = z.union([

@@ -3,6 +3,11 @@ import { posix } from 'node:path';
 
 export const unitName = (app: string) => `berth-${app}.service`;
 export const containerName = (app: string) => `berth-${app}`;
+/** The health check's timer and service. A dot, which app names never have, keeps them apart from apps' units. */
+export const healthUnitNames = (app: string) => ({
+  timer: `berth-${app}.health.timer`,
+  service: `berth-${app}.health.service`,
+});
 export const networkName = (net: string) => `berth-${net}`;
 
 export interface AppPaths {

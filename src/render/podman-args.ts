@@ -99,10 +99,13 @@ export const PODMAN_FLAG_TABLE: readonly FlagRule[] = [
         typeof h.cmd === 'string' ? JSON.stringify(['CMD-SHELL', h.cmd]) : JSON.stringify(['CMD', ...h.cmd]);
       return [
         `--health-cmd=${cmd}`,
-        `--health-interval=${goDuration(h.intervalMs)}`,
+        // berth's own timer runs the checks (health-units.ts): podman makes no timers of its
+        // own, which need the system manager (podman 4.3 fails without one, 4.4+ skips checks).
+        '--health-interval=disable',
         `--health-timeout=${goDuration(h.timeoutMs)}`,
         `--health-retries=${h.retries}`,
         `--health-start-period=${goDuration(h.startPeriodMs)}`,
+        `--health-on-failure=${h.onFailure === 'restart' ? 'kill' : 'none'}`,
       ];
     },
   },

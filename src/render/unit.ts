@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import type { App } from '../recipe/app.js';
 import { execLine, systemdEscape } from './escape.js';
-import { appPaths, containerName, unitName } from './paths.js';
+import { renderHealthUnits, type UnitFile } from './health-units.js';
+import { appPaths, containerName, healthUnitNames, unitName } from './paths.js';
 import { podmanRunArgs, type RenderContext } from './podman-args.js';
 
 export type { RenderContext } from './podman-args.js';
@@ -28,8 +29,10 @@ export const START_LIMIT_INTERVAL_SEC = 600;
 export interface RenderedUnit {
   name: string;
   text: string;
-  /** Hash of everything that defines the running app (unit text, files, secret env templates). */
+  /** Hash of everything that defines the running app (unit texts, files, secret env templates). */
   hash: string;
+  /** Units written and removed with the app's own (its health check's timer and service). */
+  companions: UnitFile[];
 }
 
 const section = (name: string, lines: (string | false | undefined)[]) =>
@@ -72,6 +75,8 @@ export function renderUnit(app: App, ctx: RenderContext): RenderedUnit {
       `Description=${systemdEscape(`berth app ${app.name}${app.description ? `: ${app.description}` : ''}`, 'text')}`,
       'Wants=network-online.target',
       'After=network-online.target',
+      // The health check's timer starts with the app and stops with it (PartOf= there).
+      ...(app.health ? [`Wants=${healthUnitNames(app.name).timer}`] : []),
       ...deps.flatMap((u) => [`Requires=${u}`, `After=${u}`]),
       ...mountPaths(app, ctx).map((p) => `RequiresMountsFor=${systemdEscape(p, 'path')}`),
       `StartLimitIntervalSec=${START_LIMIT_INTERVAL_SEC}`,
@@ -104,12 +109,14 @@ export function renderUnit(app: App, ctx: RenderContext): RenderedUnit {
     '',
   ].join('\n');
 
+  const companions = renderHealthUnits(app, ctx, [OWNER_MARK, `X-Berth-App=${app.name}`]);
   const h = createHash('sha256').update(body);
+  for (const c of companions) h.update(`\0unit\0${c.name}\0${c.text}`);
   for (const f of app.files) h.update(`\0file\0${f.name}\0${f.mode}\0${f.template}`);
   for (const e of app.env.filter((x) => x.secret))
     h.update(`\0secret-env\0${e.name}\0${JSON.stringify(e.value)}`);
   const hash = h.digest('hex').slice(0, 16);
-  return { name: unitName(app.name), text: body.replaceAll(HASH_PLACEHOLDER, hash), hash };
+  return { name: unitName(app.name), text: body.replaceAll(HASH_PLACEHOLDER, hash), hash, companions };
 }
 
 /** The hash a unit file on disk was written with, if it is berth's. */

@@ -17,12 +17,19 @@ describe('recipe → unit golden files', () => {
       const ctxLine = /^# ctx: (.*)$/m.exec(text)?.[1];
       const ctx = { ...RENDER_CTX, ...(ctxLine ? JSON.parse(ctxLine) : {}) };
       const unit = renderUnit(validApp(text, `/etc/berth/recipes/${file}`), ctx);
-      const expectedFile = join(dir, file.replace(/\.yaml$/, '.service'));
-      const missing = !existsSync(expectedFile);
-      if (updateGolden || missing) writeFileSync(expectedFile, unit.text);
-      // A fixture without its expected unit is a failure: review the file written, then commit it.
-      expect(missing && !updateGolden ? `${expectedFile} was missing` : '').toBe('');
-      expect(unit.text).toBe(readFileSync(expectedFile, 'utf8'));
+      // The app's unit as <fixture>.service; companions (health check units) as e.g. <fixture>.health.timer.
+      const files = [
+        { suffix: '.service', text: unit.text },
+        ...unit.companions.map((c) => ({ suffix: c.name.slice(c.name.indexOf('.')), text: c.text })),
+      ];
+      for (const f of files) {
+        const expectedFile = join(dir, file.replace(/\.yaml$/, f.suffix));
+        const missing = !existsSync(expectedFile);
+        if (updateGolden || missing) writeFileSync(expectedFile, f.text);
+        // A fixture without its expected unit is a failure: review the file written, then commit it.
+        expect(missing && !updateGolden ? `${expectedFile} was missing` : '').toBe('');
+        expect(f.text).toBe(readFileSync(expectedFile, 'utf8'));
+      }
     });
   }
 });

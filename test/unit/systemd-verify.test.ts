@@ -6,12 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRecipes } from '../../src/recipe/load.js';
-import { renderUnit } from '../../src/render/unit.js';
+import { type RenderedUnit, renderUnit } from '../../src/render/unit.js';
 import { CHECK_CTX, RENDER_CTX, validApp } from '../helpers.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const podman = execFileSync('sh', ['-c', 'command -v podman || true']).toString().trim();
 const ctx = { ...RENDER_CTX, podman: podman || '/usr/bin/podman' };
+
+const withCompanions = (u: RenderedUnit) => [u, ...u.companions];
 
 function verify(units: { name: string; text: string }[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'berth-verify-'));
@@ -32,14 +34,14 @@ describe('systemd-analyze verify', () => {
     const set = await loadRecipes([join(root, 'recipes')], CHECK_CTX);
     expect(set.diagnostics).toEqual([]);
     expect(set.apps.length).toBeGreaterThanOrEqual(2);
-    expect(verify(set.apps.map((a) => renderUnit(a, ctx)))).toBe('');
+    expect(verify(set.apps.flatMap((a) => withCompanions(renderUnit(a, ctx))))).toBe('');
   });
 
   it('accepts the unit of every golden fixture', () => {
     const dir = join(root, 'test', 'fixtures', 'render');
     const units = readdirSync(dir)
       .filter((f) => f.endsWith('.yaml'))
-      .map((f) => renderUnit(validApp(readFileSync(join(dir, f), 'utf8'), f), ctx));
+      .flatMap((f) => withCompanions(renderUnit(validApp(readFileSync(join(dir, f), 'utf8'), f), ctx)));
     expect(verify(units)).toBe('');
   });
 });

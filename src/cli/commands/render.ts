@@ -26,7 +26,10 @@ export const renderCommand: Command = {
       return EXIT_FAILED;
     }
     const unit = renderUnit(target.app, renderContext(config, [target.app]));
-    io.out(options.json ? JSON.stringify(unit, null, 2) : unit.text.trimEnd());
+    if (options.json) io.out(JSON.stringify(unit, null, 2));
+    else
+      for (const u of [unit, ...unit.companions])
+        io.out(`${u === unit ? '' : `\n# ---- ${u.name}\n`}${u.text.trimEnd()}`);
     return EXIT_OK;
   },
 };
