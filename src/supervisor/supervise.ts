@@ -107,7 +107,8 @@ export function startSupervisor({
     const anyAds = desired.some((a) => a.advertise.length > 0);
     await advertiser.set('_host', anyAds ? [deviceInfoAd(rt.config.hostname)] : []).catch(() => {});
     if (!stopHealthEvents && desired.some((a) => a.health && a.advertise.length > 0)) {
-      stopHealthEvents = rt.podman.watchEvents(['event=health_status', 'label=berth.app'], (e) => {
+      // Only the event is filtered: podman 4.3 matches nothing when a label filter is added.
+      stopHealthEvents = rt.podman.watchEvents(['event=health_status'], (e) => {
         const app = (e.Attributes as Record<string, string> | undefined)?.['berth.app'];
         if (app) void refreshAds(app);
       });
