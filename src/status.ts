@@ -5,7 +5,7 @@ import { containerName, unitName } from './render/paths.js';
 import type { Runtime } from './runtime.js';
 import { computePlan } from './runtime.js';
 import { lastFailuresPath, readFailures } from './exec/last-failures.js';
-import { isFailing } from './status/reason.js';
+import { healthCheckOutput, isFailing } from './status/reason.js';
 import { failureReason, outputSource } from './status/why.js';
 import type { UnitState } from './systemd/manager.js';
 
@@ -18,6 +18,8 @@ export interface AppStatus {
   state: string;
   subState: string;
   health?: string;
+  /** The last line of the last failed health check, while checks fail. */
+  healthOutput?: string;
   uptimeSec?: number;
   restarts: number;
   ports: string[];
@@ -60,6 +62,7 @@ export async function appStatuses(rt: Runtime, now = Date.now()): Promise<AppSta
     const running = st?.activeState === 'active';
     const inspected = running ? await rt.podman.inspect(containerName(name)) : undefined;
     const health = inspected?.State.Health?.Status;
+    const healthOutput = healthCheckOutput(inspected?.State.Health);
     const uptimeSec =
       running && st.activeEnterUsec
         ? Math.max(0, Math.round(now / 1000 - st.activeEnterUsec / 1e6))
@@ -74,6 +77,7 @@ export async function appStatuses(rt: Runtime, now = Date.now()): Promise<AppSta
       state: st?.loadState === 'loaded' ? st.activeState : 'not-installed',
       subState: st?.subState ?? '',
       ...(health ? { health } : {}),
+      ...(healthOutput ? { healthOutput } : {}),
       ...(uptimeSec !== undefined ? { uptimeSec } : {}),
       restarts: st?.nRestarts ?? 0,
       ports: d

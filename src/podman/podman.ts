@@ -66,7 +66,12 @@ export interface ContainerInfo {
 export interface InspectedContainer {
   Id: string;
   Name: string;
-  State: { Status: string; Running: boolean; StartedAt: string; Health?: { Status: string } };
+  State: {
+    Status: string;
+    Running: boolean;
+    StartedAt: string;
+    Health?: { Status: string; FailingStreak?: number; Log?: { ExitCode: number; Output: string }[] | null };
+  };
   Config: {
     Env: string[];
     Cmd: string[] | null;

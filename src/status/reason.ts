@@ -113,3 +113,16 @@ export const gaveUp = (st: Pick<UnitState, 'activeState' | 'subState'>) =>
 /** Failed, or between a crash and systemd's restart. */
 export const isFailing = (st: Pick<UnitState, 'activeState' | 'subState'>) =>
   st.activeState === 'failed' || isRestarting(st);
+
+/** What the last failed health check printed (its last line), while the check is failing. */
+export function healthCheckOutput(
+  h:
+    | { Status: string; FailingStreak?: number; Log?: { ExitCode: number; Output: string }[] | null }
+    | undefined,
+): string | undefined {
+  if (!h || h.Status === 'healthy' || !h.FailingStreak) return undefined;
+  const failed = (h.Log ?? []).filter((l) => l.ExitCode !== 0).at(-1);
+  if (!failed) return undefined;
+  const lines = failed.Output.split('\n').map(cleanText).filter(Boolean);
+  return (lines.at(-1) ?? `exit status ${failed.ExitCode}`).slice(0, MAX_REASON);
+}

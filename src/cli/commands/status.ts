@@ -51,6 +51,7 @@ function printTable(apps: readonly AppStatus[], config: Config, io: Io): void {
         `${a.app}: recipe error: ${e.file}:${e.line}:${e.col}: ${e.message} — still running its last good version`,
       );
   for (const a of apps) if (a.lastError) io.out(`${a.app}: ${trouble(a)}: ${a.lastError}`);
+  for (const a of apps) if (a.healthOutput) io.out(`${a.app}: health check failing: ${a.healthOutput}`);
   for (const a of apps)
     if (a.applyError && !a.lastError) io.out(`${a.app}: last apply failed: ${a.applyError}`);
   for (const a of apps)
@@ -68,6 +69,7 @@ function printDetail(a: AppStatus, lines: readonly string[], io: Io): void {
     ['app', a.app],
     ['state', stateText(a)],
     ['health', a.health],
+    ['health check', a.healthOutput],
     ['uptime', a.uptimeSec !== undefined ? formatUptime(a.uptimeSec) : undefined],
     ['restarts', String(a.restarts)],
     ['ports', portsText(a)],
