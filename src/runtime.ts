@@ -62,8 +62,27 @@ export interface Applied extends Planned {
   result: ExecResult;
 }
 
+/** How long a pass waits for jobs on apps' units that it did not start itself. */
+export const SETTLE_MS = 60_000;
+
+/**
+ * An apply that was killed leaves its start and restart jobs running in systemd; planning
+ * meanwhile would see a unit "activating" with no container yet and call it done. So a pass
+ * first waits (bounded) until no job on an app's unit is pending.
+ */
+export async function settleJobs(systemd: ServiceManager, ms = SETTLE_MS): Promise<void> {
+  if (!systemd.pendingJobs) return;
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const jobs = await systemd.pendingJobs().catch(() => []);
+    if (!jobs.some((j) => /^berth-[a-z0-9-]+\.service$/.test(j.unit))) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function apply(rt: Runtime, onEvent?: (e: ExecEvent) => void): Promise<Applied> {
   return withLock(join(rt.config.dataDir, '.apply.lock'), async () => {
+    await settleJobs(rt.systemd);
     const planned = await computePlan(rt);
     const result = await execute(planned.steps, {
       systemd: rt.systemd,

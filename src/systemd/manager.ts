@@ -32,6 +32,8 @@ export interface ServiceManager {
   enable(units: string[]): Promise<void>;
   disable(units: string[]): Promise<void>;
   resetFailed(unit: string): Promise<void>;
+  /** Jobs queued or running in the manager (ListJobs). Optional: without it, none are waited for. */
+  pendingJobs?(): Promise<{ unit: string; type: string }[]>;
   state(unit: string): Promise<UnitState>;
   /**
    * What a reconcile pass reads of each of many units, in a few round trips (the full state
@@ -218,6 +220,11 @@ export class DbusServiceManager implements ServiceManager {
 
   async disable(units: string[]): Promise<void> {
     if (units.length > 0) await this.manager('DisableUnitFiles', 'asb', units, false);
+  }
+
+  async pendingJobs(): Promise<{ unit: string; type: string }[]> {
+    const jobs = (await this.manager('ListJobs')) as [number, string, string, string, string, string][];
+    return jobs.map(([, unit, type]) => ({ unit, type }));
   }
 
   async resetFailed(unit: string): Promise<void> {
