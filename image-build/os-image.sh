@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 REPO=$PWD
 VERSION=$(node -p "require('./package.json').version")
 OUT=${BERTH_OUT:-$REPO/out}
-CACHE=$REPO/image-build/cache
+CACHE=${BERTH_IMAGE_CACHE:-$REPO/image-build/cache}
 SUITE=trixie
 MIRROR=${BERTH_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 ESP_MB=256
