@@ -3,7 +3,7 @@
 import { basename, extname, join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import type { Config } from './config.js';
-import { execute, type ExecEvent, type ExecResult } from './exec/executor.js';
+import { type ExecDeps, execute, type ExecEvent, type ExecResult } from './exec/executor.js';
 import { lastFailuresPath, recordFailures } from './exec/last-failures.js';
 import { withLock } from './exec/lock.js';
 import { plan } from './plan/plan.js';
@@ -14,6 +14,8 @@ import { checkContext, renderContext } from './context.js';
 import { type CurrentState, startReadCurrent } from './state/current.js';
 import { type DesiredApp, desiredApp } from './state/desired.js';
 import { failureReason, outputSource } from './status/why.js';
+import { readAppOutput } from './status/output.js';
+import { displayLines } from './status/reason.js';
 import type { ServiceManager } from './systemd/manager.js';
 
 export interface Runtime {
@@ -80,21 +82,35 @@ export async function settleJobs(systemd: ServiceManager, ms = SETTLE_MS): Promi
   }
 }
 
+/** The lock every pass, update and removal holds while it changes apps. */
+export const applyLockPath = (config: Config) => join(config.dataDir, '.apply.lock');
+
+/** What the executors need, from the runtime. */
+export function executorDeps(
+  rt: Runtime,
+  desired: readonly DesiredApp[],
+  onEvent?: (e: ExecEvent) => void,
+): ExecDeps {
+  const src = outputSource(rt.config);
+  return {
+    systemd: rt.systemd,
+    podman: rt.podman,
+    unitDir: rt.config.unitDir,
+    dataDir: rt.config.dataDir,
+    hostname: rt.config.hostname,
+    preloadDir: join(rt.config.dataDir, 'images'),
+    desired: new Map(desired.map((d) => [d.app.name, d])),
+    explainFailure: (app, st) => failureReason(app, st, src),
+    lastOutput: async (app) => displayLines(await readAppOutput(app, src, 50)),
+    ...(onEvent ? { onEvent } : {}),
+  };
+}
+
 export async function apply(rt: Runtime, onEvent?: (e: ExecEvent) => void): Promise<Applied> {
-  return withLock(join(rt.config.dataDir, '.apply.lock'), async () => {
+  return withLock(applyLockPath(rt.config), async () => {
     await settleJobs(rt.systemd);
     const planned = await computePlan(rt);
-    const result = await execute(planned.steps, {
-      systemd: rt.systemd,
-      podman: rt.podman,
-      unitDir: rt.config.unitDir,
-      dataDir: rt.config.dataDir,
-      hostname: rt.config.hostname,
-      preloadDir: join(rt.config.dataDir, 'images'),
-      desired: new Map(planned.desired.map((d) => [d.app.name, d])),
-      explainFailure: (app, st) => failureReason(app, st, outputSource(rt.config)),
-      ...(onEvent ? { onEvent } : {}),
-    });
+    const result = await execute(planned.steps, executorDeps(rt, planned.desired, onEvent));
     await recordFailures(lastFailuresPath(rt.config), result).catch(() => undefined);
     return { ...planned, result };
   });

@@ -8,6 +8,7 @@ import { lastFailuresPath, readFailures } from './exec/last-failures.js';
 import { healthCheckOutput, isFailing } from './status/reason.js';
 import { failureReason, outputSource } from './status/why.js';
 import type { UnitState } from './systemd/manager.js';
+import { readHistory, shortId } from './updates/record.js';
 
 export interface AppStatus {
   app: string;
@@ -36,6 +37,12 @@ export interface AppStatus {
   lastError?: string;
   /** The last apply's failed step for this app, when its change did not go through. */
   applyError?: string;
+  /** Short ID of the image the app is pinned to (it runs that, whatever its tag names now). */
+  imageId?: string;
+  /** A newer image a check found ("update available"), as old → new short IDs. */
+  updateAvailable?: string;
+  /** The last update or rollback: result, and why when it did not go through. */
+  lastUpdate?: { at: string; result: string; reason?: string };
 }
 
 /** An app restarted by systemd this long ago or less may be crash-looping: its reason is shown. */
@@ -68,6 +75,12 @@ export async function appStatuses(rt: Runtime, now = Date.now()): Promise<AppSta
         ? Math.max(0, Math.round(now / 1000 - st.activeEnterUsec / 1e6))
         : undefined;
     const lastError = st && troubled(st, uptimeSec) ? await failureReason(name, st, src) : undefined;
+    const record = p.current.apps.get(name)?.record;
+    const last = readHistory(rt.config.dataDir, name).at(-1);
+    const available =
+      record?.available && record.available.id !== record.current?.id
+        ? `${shortId(record.current?.id ?? '')} → ${shortId(record.available.id)}`
+        : undefined;
     out.push({
       app: name,
       unit: unitName(name),
@@ -88,6 +101,13 @@ export async function appStatuses(rt: Runtime, now = Date.now()): Promise<AppSta
       pending: pendingApps.has(name),
       ...(lastError ? { lastError } : {}),
       ...(applyErrors[name] ? { applyError: applyErrors[name] } : {}),
+      ...(record?.current ? { imageId: shortId(record.current.id) } : {}),
+      ...(available ? { updateAvailable: available } : {}),
+      ...(last
+        ? {
+            lastUpdate: { at: last.at, result: last.result, ...(last.reason ? { reason: last.reason } : {}) },
+          }
+        : {}),
     });
   }
   return out;

@@ -106,6 +106,13 @@ export const PROGRAMS: readonly Program[] = [
     debianPackage: 'util-linux',
     role: 'the apply lock',
   },
+  {
+    id: 'zstd',
+    paths: ['/usr/bin/zstd'],
+    debianPackage: 'zstd',
+    role: 'tar --zstd compresses the data snapshot taken before each update',
+    neededBy: (apps) => apps.filter((a) => a.volumes.some((v) => !v.readonly) && a.update.snapshot !== false),
+  },
 ];
 
 const names = (apps: readonly App[]) => {

@@ -6,10 +6,12 @@ import { appPaths } from '../render/paths.js';
 import type { DesiredApp } from '../state/desired.js';
 import type { ServiceManager, UnitState } from '../systemd/manager.js';
 import { PHASE, type Step } from '../plan/steps.js';
+import { faultPoint } from './faults.js';
 import { makeDirs, makeSecrets, writeAppFiles } from './files.js';
 import { ensureImage } from './images.js';
 import type { FreeBytes } from './space.js';
 import { deleteAppUnits, writeAppUnits } from './units.js';
+import { isUpdateStep, runUpdateStep } from '../updates/execute.js';
 
 export interface ExecDeps {
   systemd: ServiceManager;
@@ -26,6 +28,8 @@ export interface ExecDeps {
   explainFailure?: (app: string, st: UnitState) => Promise<string>;
   /** Free space, replaceable to inject a full disk. */
   free?: FreeBytes;
+  /** An app's last output lines (kept when an update's gate fails). */
+  lastOutput?: (app: string) => Promise<string[]>;
 }
 
 export type ExecEvent =
@@ -66,6 +70,14 @@ async function runStep(s: Step, deps: ExecDeps, memo: PassMemo): Promise<void> {
       );
     }
   };
+  if (isUpdateStep(s))
+    return runUpdateStep(s, {
+      systemd: deps.systemd,
+      podman: deps.podman,
+      dataDir: deps.dataDir,
+      ...(deps.free ? { free: deps.free } : {}),
+      ...(deps.lastOutput ? { lastOutput: deps.lastOutput } : {}),
+    });
   switch (s.kind) {
     case 'stop':
       return job('stop', deps.systemd.stop(s.unit), s.unit);
@@ -136,6 +148,7 @@ export async function execute(steps: readonly Step[], deps: ExecDeps): Promise<E
       return;
     }
     const t0 = performance.now();
+    faultPoint(`step:${s.kind}`);
     deps.onEvent?.({ type: 'step-start', step: s });
     try {
       await runStep(s, deps, memo);

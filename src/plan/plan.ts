@@ -1,8 +1,9 @@
 // The planner: desired state + current state → steps. Pure: no I/O, no clock, so it is
 // tested with tables of "given this, expect these steps".
-import { containerName, networkName, unitName } from '../render/paths.js';
+import { containerName, networkName, pinRef, unitName } from '../render/paths.js';
 import type { CurrentApp, CurrentState } from '../state/current.js';
 import type { DesiredApp } from '../state/desired.js';
+import { planRollback } from '../updates/plan.js';
 import { PHASE, type Step } from './steps.js';
 
 export interface PlanInput {
@@ -25,6 +26,10 @@ function planApp(d: DesiredApp, c: CurrentApp | undefined, current: CurrentState
     if (x.name !== containerName(app))
       steps.push({ kind: 'remove-container', app, container: x.name, reason: 'not the app container' });
 
+  // An update that berth did not finish (it was killed) is rolled back before anything else.
+  if (c?.record.transition)
+    return [...steps, ...planRollback(d, c.record, 'the update was interrupted', false)];
+
   if (!d.app.enabled) {
     if (isRunning(c)) steps.push({ kind: 'stop', app, unit, reason: 'enabled: false' });
     if (c?.unitFileState === 'enabled') steps.push({ kind: 'disable', app, unit });
@@ -37,7 +42,7 @@ function planApp(d: DesiredApp, c: CurrentApp | undefined, current: CurrentState
   const hasFiles = d.app.files.length > 0 || d.app.env.some((e) => e.secret);
   if (hasFiles && (fileChanged || c === undefined || c.missingFiles || missingSecrets.length > 0))
     steps.push({ kind: 'write-files', app });
-  if (!current.images.has(d.app.image)) steps.push({ kind: 'ensure-image', app, image: d.app.image });
+  const pinned = planPin(d, c, current, steps);
   for (const n of d.app.networks)
     if (!current.networks.has(networkName(n)))
       steps.push({ kind: 'ensure-network', app, network: networkName(n) });
@@ -45,10 +50,59 @@ function planApp(d: DesiredApp, c: CurrentApp | undefined, current: CurrentState
 
   const running = c?.containers.find((x) => x.name === containerName(app));
   const stale = running !== undefined && running.state === 'running' && running.hash !== d.unit.hash;
+  const otherImage =
+    running !== undefined &&
+    running.state === 'running' &&
+    running.imageId !== '' &&
+    running.imageId !== pinned;
   if (isRunning(c) && (fileChanged || stale))
     steps.push({ kind: 'restart', app, unit, reason: 'recipe changed' });
+  else if (isRunning(c) && otherImage) steps.push({ kind: 'restart', app, unit, reason: 'image changed' });
   else if (!isRunning(c)) steps.push({ kind: 'start', app, unit });
   return steps;
+}
+
+/**
+ * The app's unit runs its pin tag. A first start, or a recipe that names another image,
+ * pins the recipe's image (getting it first when missing); a pin tag that does not match
+ * berth's record (someone moved or removed it) is put back. Returns the ID the app should
+ * run, when known at planning time.
+ */
+function planPin(
+  d: DesiredApp,
+  c: CurrentApp | undefined,
+  current: CurrentState,
+  steps: Step[],
+): string | undefined {
+  const app = d.app.name;
+  const rec = c?.record;
+  const tagged = current.images.get(pinRef(app));
+  if (rec?.current && rec.current.ref === d.app.image) {
+    const prev = rec.previous;
+    const prevOk = !prev || current.images.get(pinRef(app, 'previous')) === prev.id;
+    if (tagged !== rec.current.id || !prevOk)
+      steps.push({
+        kind: 'pin-image',
+        app,
+        ref: rec.current.ref,
+        id: rec.current.id,
+        ...(prev ? { previous: prev } : {}),
+        reason: 'the pin tag was moved',
+      });
+    return rec.current.id;
+  }
+  const id = current.images.get(d.app.image);
+  if (id === undefined) steps.push({ kind: 'ensure-image', app, image: d.app.image });
+  const previous = rec?.current && rec.current.id !== id ? rec.current : rec?.previous;
+  steps.push({
+    kind: 'pin-image',
+    app,
+    ref: d.app.image,
+    ...(id ? { id } : {}),
+    ...(previous ? { previous } : {}),
+    reason: rec?.current ? 'the recipe names another image' : 'first pin',
+  });
+  return id;
 }
 
 /** Steps that take an app away: unit stopped, disabled and deleted, containers removed. Data stays. */

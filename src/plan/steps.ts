@@ -1,6 +1,7 @@
 // A plan is a list of steps: plain data, so it can be printed, compared in tests and
 // carried out by executors. Steps run phase by phase; see PHASE.
 import type { DirSpec } from '../state/desired.js';
+import { type HistoryEntry, type Pin, shortId, type Transition } from '../updates/record.js';
 
 export type Step =
   | { kind: 'stop'; app: string; unit: string; reason: string }
@@ -16,26 +17,49 @@ export type Step =
   | { kind: 'daemon-reload' }
   | { kind: 'enable'; app: string; unit: string }
   | { kind: 'start'; app: string; unit: string }
-  | { kind: 'restart'; app: string; unit: string; reason: string };
+  | { kind: 'restart'; app: string; unit: string; reason: string }
+  // Images and updates (src/updates): pin, snapshot, switch, gate, and the record of it.
+  | {
+      kind: 'pin-image';
+      app: string;
+      ref: string;
+      /** The image to pin; resolved from ref when it is run, if not known when planned. */
+      id?: string;
+      /** What `:previous` names afterwards (none: the tag is removed). */
+      previous?: Pin;
+      reason: string;
+    }
+  | { kind: 'begin-update'; app: string; transition: Transition }
+  | { kind: 'snapshot'; app: string; paths: string[]; image: string; keep: number }
+  | { kind: 'restore-snapshot'; app: string; snapshot: string; paths: string[] }
+  | { kind: 'gate'; app: string; unit: string; windowMs: number; stableForMs: number; health: boolean }
+  | { kind: 'end-update'; app: string; entry: Omit<HistoryEntry, 'at' | 'app'>; reject?: string };
 
 export type StepKind = Step['kind'];
 
 /** Execution order: everything of one phase finishes before the next begins. */
 export const PHASE: Record<StepKind, number> = {
+  'begin-update': 0,
   stop: 0,
   disable: 0,
   'remove-container': 0,
   'delete-unit': 1,
   'make-dirs': 1,
+  snapshot: 1,
+  'restore-snapshot': 1,
   'make-secrets': 2,
   'write-files': 3,
   'ensure-network': 3,
   'ensure-image': 3,
+  // After ensure-image (same phase, the app's steps run in the order planned).
+  'pin-image': 3,
   'write-unit': 4,
   'daemon-reload': 5,
   enable: 6,
   start: 7,
   restart: 7,
+  gate: 8,
+  'end-update': 9,
 };
 
 /** One line per step, for people. */
@@ -61,6 +85,18 @@ export function describeStep(s: Step): string {
       return 'reload systemd';
     case 'restart':
       return `restart ${s.unit} (${s.reason})`;
+    case 'pin-image':
+      return `pin ${s.app} to ${s.ref}${s.id ? ` (${shortId(s.id)})` : ''} (${s.reason})`;
+    case 'begin-update':
+      return `${s.transition.kind} ${s.app}: ${shortId(s.transition.from.id)} → ${shortId(s.transition.to.id)}`;
+    case 'snapshot':
+      return `snapshot the data of ${s.app}`;
+    case 'restore-snapshot':
+      return `restore the data of ${s.app} from ${s.snapshot.split('/').at(-1)}`;
+    case 'gate':
+      return `check that ${s.app} runs${s.health ? ' healthy' : ''} and stays up`;
+    case 'end-update':
+      return `record: ${s.app} ${s.entry.result}${s.entry.reason ? ` (${s.entry.reason})` : ''}`;
     default:
       return `${s.kind} ${s.unit}`;
   }

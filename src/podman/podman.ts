@@ -12,30 +12,42 @@ export interface RunResult {
 
 export type Runner = (
   argv: readonly string[],
-  opts: { timeoutMs: number; onStderrLine?: (line: string) => void },
+  opts: { timeoutMs: number; onStderrLine?: (line: string) => void; onStdoutLine?: (line: string) => void },
 ) => Promise<RunResult>;
 
+/** Splits a stream's chunks into lines for a callback. */
+function lineSplitter(onLine: ((line: string) => void) | undefined): (d: Buffer) => void {
+  let partial = '';
+  return (d) => {
+    if (!onLine) return;
+    partial += d.toString();
+    const lines = partial.split(/\r?\n|\r/);
+    partial = lines.pop() ?? '';
+    for (const l of lines) if (l) onLine(l);
+  };
+}
+
 /** Runs a program and collects its output; a timeout kills it and reports code 124. */
-export const spawnRunner: Runner = (argv, { timeoutMs, onStderrLine }) =>
+export const spawnRunner: Runner = (argv, { timeoutMs, onStderrLine, onStdoutLine }) =>
   new Promise((resolve) => {
     const [cmd, ...args] = argv;
     const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    let partial = '';
+    const errLines = lineSplitter(onStderrLine);
+    const outLines = lineSplitter(onStdoutLine);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      outLines(d);
+    });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      if (!onStderrLine) return;
-      partial += d.toString();
-      const lines = partial.split(/\r?\n|\r/);
-      partial = lines.pop() ?? '';
-      for (const l of lines) if (l) onStderrLine(l);
+      errLines(d);
     });
     child.on('error', (err) => {
       clearTimeout(timer);
@@ -61,6 +73,18 @@ export interface ContainerInfo {
   state: string;
   /** Seconds since the epoch. */
   startedAt: number;
+  /** The full ID of the image the container runs. */
+  imageId: string;
+}
+
+/** One image in podman's store: its ID and every name (tag) and digest reference it has. */
+export interface ImageInfo {
+  id: string;
+  names: string[];
+  digests: string[];
+  /** Bytes. */
+  size: number;
+  labels: Record<string, string>;
 }
 
 export interface InspectedContainer {
@@ -94,8 +118,13 @@ export class Podman {
     args: readonly string[],
     timeoutMs = MINUTE,
     onStderrLine?: (l: string) => void,
+    onStdoutLine?: (l: string) => void,
   ): Promise<RunResult> {
-    return this.runner([...this.command, ...args], { timeoutMs, ...(onStderrLine ? { onStderrLine } : {}) });
+    return this.runner([...this.command, ...args], {
+      timeoutMs,
+      ...(onStderrLine ? { onStderrLine } : {}),
+      ...(onStdoutLine ? { onStdoutLine } : {}),
+    });
   }
 
   private async ok(args: readonly string[], timeoutMs = MINUTE): Promise<string> {
@@ -150,6 +179,7 @@ export class Podman {
       Labels: Record<string, string> | null;
       State: string;
       StartedAt: number;
+      ImageID?: string;
     }[];
     return rows.map((r) => ({
       id: r.Id,
@@ -158,7 +188,55 @@ export class Podman {
       hash: r.Labels?.['berth.hash'] ?? '',
       state: r.State,
       startedAt: r.StartedAt,
+      imageId: r.ImageID ?? '',
     }));
+  }
+
+  /** Every image in the store, once (podman lists an image once per name). */
+  async listImages(): Promise<ImageInfo[]> {
+    const out = await this.ok(['images', '--format=json']);
+    const rows = JSON.parse(out || '[]') as {
+      Id: string;
+      Names?: string[] | null;
+      RepoDigests?: string[] | null;
+      Size?: number;
+      Labels?: Record<string, string> | null;
+    }[];
+    const byId = new Map<string, ImageInfo>();
+    for (const r of rows) {
+      const x = byId.get(r.Id) ?? { id: r.Id, names: [], digests: [], size: r.Size ?? 0, labels: r.Labels ?? {} };
+      for (const n of r.Names ?? []) if (!x.names.includes(n)) x.names.push(n);
+      for (const d of r.RepoDigests ?? []) if (!x.digests.includes(d)) x.digests.push(d);
+      byId.set(r.Id, x);
+    }
+    return [...byId.values()];
+  }
+
+  /** The full ID of the image a reference names, or undefined when there is none. */
+  async imageId(ref: string): Promise<string | undefined> {
+    const r = await this.run(['image', 'inspect', '--format={{.Id}}', ref]);
+    return r.code === 0 ? r.stdout.trim() || undefined : undefined;
+  }
+
+  /** Gives an image (by ID) one more name. */
+  async tag(id: string, ref: string): Promise<void> {
+    await this.ok(['tag', id, ref]);
+  }
+
+  /** Takes one name off an image; the image stays while it has other names or containers. */
+  async untag(ref: string): Promise<void> {
+    if (!(await this.imageExists(ref))) return;
+    await this.ok(['untag', ref, ref]);
+  }
+
+  /** Removes an image by ID unless a container uses it; returns false when podman refused. */
+  async removeImage(id: string): Promise<boolean> {
+    return (await this.run(['rmi', id], 5 * MINUTE)).code === 0;
+  }
+
+  /** Builds an image; every output line goes to onLine. Returns podman's error lines on failure. */
+  async build(args: readonly string[], onLine: (line: string) => void): Promise<RunResult> {
+    return this.run(['build', ...args], 60 * MINUTE, onLine, onLine);
   }
 
   async inspect(name: string): Promise<InspectedContainer | undefined> {

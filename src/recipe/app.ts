@@ -53,6 +53,14 @@ export interface Advertisement {
   txt: Record<string, string>;
 }
 
+export interface UpdatePolicy {
+  policy: 'manual' | 'notify' | 'auto';
+  gateMs: number;
+  stableForMs: number;
+  keep: number;
+  snapshot: boolean | 'all';
+}
+
 export interface App {
   name: string;
   file: string;
@@ -78,6 +86,7 @@ export interface App {
   cpuWeight?: number;
   restart: 'always' | 'on-failure' | 'no';
   health?: Health;
+  update: UpdatePolicy;
   dependsOn: Dependency[];
   requiresMounts: string[];
   advertise: Advertisement[];
@@ -159,6 +168,13 @@ export function toApp(r: Recipe, file: string): App {
           },
         }
       : {}),
+    update: {
+      policy: r.update?.policy ?? 'manual',
+      gateMs: durationMs(r.update?.gate ?? '5m'),
+      stableForMs: durationMs(r.update?.stable_for ?? '30s'),
+      keep: r.update?.keep ?? 3,
+      snapshot: r.update?.snapshot ?? true,
+    },
     dependsOn: (r.depends_on ?? []).map((d) =>
       typeof d === 'string'
         ? { app: d, condition: 'started' as const }

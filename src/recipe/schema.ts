@@ -128,6 +128,28 @@ const health = z.strictObject({
     .describe('restart: an unhealthy app is killed and systemd restarts it; none: it is only reported.'),
 });
 
+const update = z.strictObject({
+  policy: z
+    .enum(['manual', 'notify', 'auto'])
+    .default('manual')
+    .describe(
+      "manual: only 'berth update' updates; notify: berth's timer looks for updates and status shows them; auto: the timer also applies them.",
+    ),
+  gate: duration
+    .default('5m')
+    .describe('Longest wait for a new version to turn healthy before it is rolled back.'),
+  stable_for: duration
+    .default('30s')
+    .describe('How long a new version must run without a restart to be kept.'),
+  keep: z.number().int().min(1).max(50).default(3).describe('Data snapshots kept per app.'),
+  snapshot: z
+    .union([z.boolean(), z.literal('all')])
+    .default(true)
+    .describe(
+      "Snapshot the app's data before each update: true (berth's own volumes), all (host paths too), false.",
+    ),
+});
+
 const dependency = z.union([
   appName,
   z
@@ -258,6 +280,7 @@ export const RecipeSchema = z
       .default('always')
       .describe('When systemd restarts the app after it exits.'),
     health: health.optional().describe('A health check run inside the container.'),
+    update: update.optional().describe('How updates are found, applied, gated and undone.'),
     depends_on: z
       .array(dependency)
       .optional()

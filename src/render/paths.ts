@@ -9,6 +9,13 @@ export const healthUnitNames = (app: string) => ({
   service: `berth-${app}.health.service`,
 });
 export const networkName = (net: string) => `berth-${net}`;
+/**
+ * The names that pin an app's image: the unit runs `:current`; `:previous` keeps the image
+ * an update replaced, for a rollback. Both live in berth's own namespace, so no pull or
+ * retag by anyone else moves them, and podman cannot remove an image they name.
+ */
+export const pinRef = (app: string, which: 'current' | 'previous' = 'current') =>
+  `localhost/berth-pin/${app}:${which}`;
 
 export interface AppPaths {
   /** Everything berth keeps for the app; `remove --purge` deletes exactly this. */
@@ -26,6 +33,12 @@ export interface AppPaths {
   unitLog: string;
   /** The container's output (podman's k8s-file log driver), kept when the container is removed. */
   containerLog: string;
+  /** berth's records of the app: pinned images, an update under way, update history. */
+  stateDir: string;
+  /** Data snapshots taken before updates. */
+  snapshotsDir: string;
+  /** Data a failed version wrote, moved aside by a rollback (never deleted by berth). */
+  asideDir: string;
 }
 
 export function appPaths(dataDir: string, app: string): AppPaths {
@@ -40,5 +53,8 @@ export function appPaths(dataDir: string, app: string): AppPaths {
     logDir: posix.join(root, '.log'),
     unitLog: posix.join(root, '.log', 'unit.log'),
     containerLog: posix.join(root, '.log', 'container.log'),
+    stateDir: posix.join(root, '.berth'),
+    snapshotsDir: posix.join(root, '.snapshots'),
+    asideDir: posix.join(root, '.aside'),
   };
 }

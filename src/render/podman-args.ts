@@ -3,7 +3,7 @@
 // another option; the image and command come last, after which podman parses no options.
 import type { App } from '../recipe/app.js';
 import { expandTemplate } from '../recipe/template.js';
-import { appPaths, containerName, networkName } from './paths.js';
+import { appPaths, containerName, networkName, pinRef } from './paths.js';
 
 export interface RenderContext {
   /** Absolute path of the podman binary. */
@@ -137,7 +137,9 @@ export function podmanRunArgs(app: App, ctx: RenderContext, hash: string): strin
     `--label=berth.hash=${hash}`,
     ...logFlags(app, ctx),
     ...PODMAN_FLAG_TABLE.flatMap((rule) => rule.flags(app, ctx)),
-    app.image,
+    // The image berth pinned (src/updates/record.ts), never whatever the recipe's tag names now.
+    '--pull=never',
+    pinRef(app.name),
     ...(app.command ?? []),
   ];
 }

@@ -83,6 +83,8 @@ export function renderUnit(app: App, ctx: RenderContext): RenderedUnit {
       `StartLimitBurst=${START_LIMIT_BURST}`,
       OWNER_MARK,
       `X-Berth-App=${app.name}`,
+      // What the pin tag the unit runs was pinned from (berth status shows the image ID).
+      `X-Berth-Image=${systemdEscape(app.image, 'text')}`,
       `${HASH_KEY}=${HASH_PLACEHOLDER}`,
     ]),
     '',

@@ -9,6 +9,7 @@ import type { ContainerInfo, Podman } from '../podman/podman.js';
 import { appPaths, networkName, unitName } from '../render/paths.js';
 import { unitHash } from '../render/unit.js';
 import type { ServiceManager, UnitSummary } from '../systemd/manager.js';
+import { type ImageRecord, readRecord } from '../updates/record.js';
 import type { DesiredApp } from './desired.js';
 
 export interface CurrentApp {
@@ -22,11 +23,14 @@ export interface CurrentApp {
   missingDirs: string[];
   missingSecrets: string[];
   missingFiles: boolean;
+  /** berth's record of the app's pinned image (and an update under way). */
+  record: ImageRecord;
 }
 
 export interface CurrentState {
   apps: Map<string, CurrentApp>;
-  images: Set<string>;
+  /** Image ID by every name and digest reference in podman's store (pin tags included). */
+  images: Map<string, string>;
   networks: Set<string>;
 }
 
@@ -77,11 +81,9 @@ export function startReadCurrent(deps: ReadDeps): (desired: readonly DesiredApp[
     const networksP = enabled.some((d) => d.app.networks.length > 0)
       ? deps.podman.listNetworks()
       : Promise.resolve([]);
-    const imagesP = Promise.all(
-      [...new Set(enabled.map((d) => d.app.image))].map(async (ref) =>
-        (await deps.podman.imageExists(ref)) ? ref : '',
-      ),
-    );
+    // One listing answers for every app's image and pin tags, where a check per ref would
+    // start a podman process for each.
+    const imagesP = enabled.length > 0 ? deps.podman.listImages() : Promise.resolve([]);
     const disk = new Map(desired.map((d) => [d.app.name, onDisk(d, deps.dataDir)]));
     const [units, states, containers, networks, images] = await Promise.all([
       unitsP,
@@ -105,12 +107,13 @@ export function startReadCurrent(deps: ReadDeps): (desired: readonly DesiredApp[
         missingDirs: [],
         missingSecrets: [],
         missingFiles: false,
+        record: readRecord(deps.dataDir, name),
         ...disk.get(name),
       });
     }
     return {
       apps,
-      images: new Set(images.filter(Boolean)),
+      images: new Map(images.flatMap((i) => [...i.names, ...i.digests].map((n) => [n, i.id] as const))),
       networks: new Set(networks.filter((n) => n.startsWith(networkName('')))),
     };
   };

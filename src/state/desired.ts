@@ -3,6 +3,7 @@ import type { App } from '../recipe/app.js';
 import { secretNames } from '../recipe/template.js';
 import { appPaths } from '../render/paths.js';
 import { type RenderContext, type RenderedUnit, renderUnit } from '../render/unit.js';
+import { snapshotPaths } from '../updates/plan.js';
 
 export interface DirSpec {
   path: string;
@@ -16,6 +17,8 @@ export interface DesiredApp {
   dirs: DirSpec[];
   /** Names of the ${secret:…} values the app uses. */
   secrets: string[];
+  /** The data dirs an update snapshots. */
+  snapshotPaths: string[];
 }
 
 export function desiredApp(app: App, ctx: RenderContext): DesiredApp {
@@ -39,5 +42,5 @@ export function desiredApp(app: App, ctx: RenderContext): DesiredApp {
       ...app.files.flatMap((f) => secretNames(f.content)),
     ]),
   ].sort();
-  return { app, unit: renderUnit(app, ctx), dirs, secrets };
+  return { app, unit: renderUnit(app, ctx), dirs, secrets, snapshotPaths: snapshotPaths(app, ctx.dataDir) };
 }

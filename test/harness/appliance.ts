@@ -64,7 +64,7 @@ export interface Appliance {
   /** Runs the built berth CLI against this appliance. */
   berth(
     args: string[],
-    opts?: { allowFail?: boolean },
+    opts?: { allowFail?: boolean; env?: NodeJS.ProcessEnv },
   ): Promise<{ code: number; stdout: string; stderr: string }>;
   writeRecipe(file: string, text: string): Promise<void>;
   removeRecipe(file: string): Promise<void>;
@@ -158,7 +158,7 @@ export async function startAppliance(
     async berth(args, opts = {}) {
       try {
         const [p0, ...pa] = [...wrap, process.execPath, cli, ...args];
-        const r = await run(p0!, pa, { env: { ...process.env, ...env } });
+        const r = await run(p0!, pa, { env: { ...process.env, ...env, ...opts.env } });
         return { code: 0, stdout: r.stdout, stderr: r.stderr };
       } catch (e) {
         const err = e as { code: number; stdout: string; stderr: string };

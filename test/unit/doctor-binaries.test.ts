@@ -157,6 +157,7 @@ describe('berth doctor --root', () => {
       'nsenter',
       'unshare',
       'flock',
+      'zstd',
       'node',
       'recipes',
     ]);

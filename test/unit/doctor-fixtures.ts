@@ -42,6 +42,7 @@ export async function fakeRoot(root: string, without: string[] = []): Promise<vo
     nsenter: 'usr/bin/nsenter',
     unshare: 'usr/bin/unshare',
     flock: 'usr/bin/flock',
+    zstd: 'usr/bin/zstd',
   };
   for (const [name, path] of Object.entries(programs))
     if (!without.includes(name)) await put(join(root, path), '#!/bin/sh\n', 0o755);

@@ -58,7 +58,7 @@ describe('execute', () => {
     const desired = apps.map((a) => desiredApp(a, ctx));
     const steps = plan({
       desired,
-      current: { apps: new Map(), images: new Set(apps.map((a) => a.image)), networks: new Set() },
+      current: { apps: new Map(), images: new Map(apps.map((a) => [a.image, 'a'.repeat(64)])), networks: new Set() },
       protectedApps: new Set(),
     });
     const log: string[] = [];

@@ -4,11 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/plan/plan.js';
 import type { Step } from '../../src/plan/steps.js';
 import type { ContainerInfo } from '../../src/podman/podman.js';
+import { pinRef } from '../../src/render/paths.js';
 import type { CurrentApp, CurrentState } from '../../src/state/current.js';
 import { type DesiredApp, desiredApp } from '../../src/state/desired.js';
 import { RENDER_CTX, validApp } from '../helpers.js';
 
 const IMAGE = 'docker.io/library/nginx:1.27';
+const IMAGE_ID = 'a'.repeat(64);
 const recipe = (name: string, extra = '') => `name: ${name}\nimage: ${IMAGE}\n${extra}`;
 const want = (name: string, extra = '') => desiredApp(validApp(recipe(name, extra)), RENDER_CTX);
 
@@ -24,18 +26,32 @@ function settled(d: DesiredApp, over: Partial<CurrentApp> = {}): CurrentApp {
     missingDirs: [],
     missingSecrets: [],
     missingFiles: false,
+    record: { current: { ref: IMAGE, id: IMAGE_ID, at: '2026-01-01T00:00:00.000Z' }, rejected: [] },
     ...over,
   };
 }
 
 function container(app: string, hash: string, over: Partial<ContainerInfo> = {}): ContainerInfo {
-  return { id: `id-${app}`, name: `berth-${app}`, app, hash, state: 'running', startedAt: 1, ...over };
+  return {
+    id: `id-${app}`,
+    name: `berth-${app}`,
+    app,
+    hash,
+    state: 'running',
+    startedAt: 1,
+    imageId: IMAGE_ID,
+    ...over,
+  };
 }
 
+/** podman's store: the images by name, and each app's pin tag where its record has a pin. */
 function world(apps: CurrentApp[], images = [IMAGE], networks: string[] = []): CurrentState {
+  const pins = apps.flatMap((a) =>
+    a.record.current ? [[pinRef(a.name), a.record.current.id] as const] : [],
+  );
   return {
     apps: new Map(apps.map((a) => [a.name, a])),
-    images: new Set(images),
+    images: new Map([...images.map((i) => [i, IMAGE_ID] as const), ...pins]),
     networks: new Set(networks),
   };
 }
@@ -64,7 +80,7 @@ const rows: Row[] = [
     name: 'a new app: dirs, unit, reload, enable, start',
     desired: [web],
     current: world([]),
-    expect: ['make-dirs web', 'write-unit web', 'daemon-reload', 'enable web', 'start web'],
+    expect: ['make-dirs web', 'pin-image web', 'write-unit web', 'daemon-reload', 'enable web', 'start web'],
   },
   {
     name: 'everything as desired: nothing',
@@ -129,6 +145,7 @@ const rows: Row[] = [
       'make-dirs sec',
       'make-secrets sec',
       'write-files sec',
+      'pin-image sec',
       'write-unit sec',
       'daemon-reload',
       'enable sec',
@@ -142,6 +159,7 @@ const rows: Row[] = [
     expect: [
       'make-dirs net',
       'ensure-image net',
+      'pin-image net',
       'ensure-network net',
       'write-unit net',
       'daemon-reload',
@@ -156,6 +174,8 @@ const rows: Row[] = [
     expect: [
       'make-dirs db',
       'make-dirs api',
+      'pin-image db',
+      'pin-image api',
       'write-unit db',
       'write-unit api',
       'daemon-reload',
@@ -188,9 +208,70 @@ const rows: Row[] = [
         missingDirs: [],
         missingSecrets: [],
         missingFiles: false,
+        record: { rejected: [] },
       },
     ]),
     expect: ['remove-container ghost'],
+  },
+  // Pinned images.
+  {
+    name: "the recipe's tag moved to another image: nothing changes (the app runs its pin)",
+    desired: [web],
+    current: (() => {
+      const w = world([settled(web)]);
+      w.images.set(IMAGE, 'b'.repeat(64));
+      return w;
+    })(),
+    expect: [],
+  },
+  {
+    name: 'the pin tag was moved by someone else: put back, and the app restarted onto it',
+    desired: [web],
+    current: (() => {
+      const w = world([
+        settled(web, { containers: [container('web', web.unit.hash, { imageId: 'b'.repeat(64) })] }),
+      ]);
+      w.images.set(pinRef('web'), 'b'.repeat(64));
+      return w;
+    })(),
+    expect: ['pin-image web', 'restart web'],
+  },
+  {
+    name: 'the recipe names another image: get it, pin it, restart',
+    desired: [
+      want('web', '').app.image === IMAGE
+        ? desiredApp(validApp('name: web\nimage: docker.io/library/nginx:1.28\n'), RENDER_CTX)
+        : web,
+    ],
+    current: world([settled(web)]),
+    expect: ['ensure-image web', 'pin-image web', 'write-unit web', 'daemon-reload', 'restart web'],
+  },
+  {
+    name: 'an update berth did not finish is rolled back first',
+    desired: [vol],
+    current: world([
+      settled(vol, {
+        record: {
+          current: { ref: IMAGE, id: 'b'.repeat(64), at: 'x' },
+          transition: {
+            kind: 'update',
+            from: { ref: IMAGE, id: IMAGE_ID, at: 'x' },
+            to: { ref: IMAGE, id: 'b'.repeat(64), at: 'x' },
+            startedAt: 'x',
+            snapshot: '/s.tar.zst',
+          },
+          rejected: [],
+        },
+      }),
+    ]),
+    expect: [
+      'begin-update vol',
+      'stop vol',
+      'restore-snapshot vol',
+      'pin-image vol',
+      'start vol',
+      'end-update vol',
+    ],
   },
 ];
 

@@ -55,6 +55,26 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./remove.js')).removeCommand,
   },
   {
+    name: 'update',
+    summary: "update apps to their image's newest version, with a snapshot, a health gate and automatic rollback",
+    load: async () => (await import('./update.js')).updateCommand,
+  },
+  {
+    name: 'rollback',
+    summary: 'go back to the image an app ran before its last update (--data: and to its data then)',
+    load: async () => (await import('./update.js')).rollbackCommand,
+  },
+  {
+    name: 'history',
+    summary: "list an app's updates and rollbacks: time, old → new, result, reason",
+    load: async () => (await import('./update.js')).historyCommand,
+  },
+  {
+    name: 'snapshots',
+    summary: "list an app's data snapshots (taken before each update) with their sizes",
+    load: async () => (await import('./update.js')).snapshotsCommand,
+  },
+  {
     name: 'lan',
     summary: 'show what this machine sees on the LAN: mDNS services, DLNA/UPnP devices, NetBIOS names',
     load: async () => (await import('./lan.js')).lanCommand,

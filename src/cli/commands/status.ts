@@ -27,13 +27,14 @@ function trouble(a: AppStatus): string {
 
 function printTable(apps: readonly AppStatus[], config: Config, io: Io): void {
   const rows = [
-    ['APP', 'STATE', 'HEALTH', 'UPTIME', 'RESTARTS', 'PORTS'],
+    ['APP', 'STATE', 'HEALTH', 'UPTIME', 'RESTARTS', 'IMAGE', 'PORTS'],
     ...apps.map((a) => [
       a.app,
       stateText(a),
       a.health ?? '-',
       formatUptime(a.uptimeSec),
       String(a.restarts),
+      a.imageId ?? '-',
       portsText(a),
     ]),
   ];
@@ -55,6 +56,18 @@ function printTable(apps: readonly AppStatus[], config: Config, io: Io): void {
   for (const a of apps)
     if (a.applyError && !a.lastError) io.out(`${a.app}: last apply failed: ${a.applyError}`);
   for (const a of apps)
+    if (a.updateAvailable)
+      io.out(`${a.app}: update available ${a.updateAvailable} ('berth update ${a.app}')`);
+  for (const a of apps)
+    if (
+      a.lastUpdate &&
+      a.lastUpdate.result !== 'updated' &&
+      !a.lastUpdate.reason?.startsWith('berth rollback')
+    )
+      io.out(
+        `${a.app}: last update ${a.lastUpdate.result.replace('-', ' ')} at ${a.lastUpdate.at}${a.lastUpdate.reason ? `: ${a.lastUpdate.reason}` : ''}`,
+      );
+  for (const a of apps)
     for (const ad of a.advertised ?? []) io.out(`${a.app}: announced on the LAN as ${ad}`);
   if (apps.some((a) => a.pending))
     io.out(
@@ -73,7 +86,14 @@ function printDetail(a: AppStatus, lines: readonly string[], io: Io): void {
     ['uptime', a.uptimeSec !== undefined ? formatUptime(a.uptimeSec) : undefined],
     ['restarts', String(a.restarts)],
     ['ports', portsText(a)],
-    ['image', a.image],
+    ['image', a.image ? `${a.image}${a.imageId ? ` (pinned: ${a.imageId})` : ''}` : undefined],
+    ['update available', a.updateAvailable],
+    [
+      'last update',
+      a.lastUpdate
+        ? `${a.lastUpdate.result} at ${a.lastUpdate.at}${a.lastUpdate.reason ? `: ${a.lastUpdate.reason}` : ''}`
+        : undefined,
+    ],
     ['unit', a.unit],
     ['recipe', a.file],
     [a.lastError ? trouble(a) : 'error', a.lastError],

@@ -1,0 +1,33 @@
+// An app's update candidate: a registry reference is pulled again, a localhost/ reference
+// is read again (someone built or loaded a new image under it). Nothing here touches the
+// running app: the candidate only lands in podman's store.
+import type { Podman } from '../podman/podman.js';
+import type { App } from '../recipe/app.js';
+import type { Pin } from './record.js';
+
+export class CandidateError extends Error {}
+
+export const isLocalRef = (ref: string) => ref.startsWith('localhost/');
+
+export async function resolveCandidate(
+  app: App,
+  podman: Podman,
+  onProgress: (line: string) => void,
+  now: () => Date = () => new Date(),
+): Promise<Pin> {
+  const ref = app.image;
+  if (!isLocalRef(ref)) {
+    onProgress(`pulling ${ref}`);
+    await podman.pull(ref, onProgress).catch((err: Error) => {
+      throw new CandidateError(`${err.message}; ${app.name} keeps running its pinned image`);
+    });
+  }
+  const id = await podman.imageId(ref);
+  if (!id)
+    throw new CandidateError(
+      isLocalRef(ref)
+        ? `no image named ${ref} in podman's store (build or load it first); ${app.name} keeps running its pinned image`
+        : `${ref} is not in podman's store after the pull`,
+    );
+  return { ref, id, at: now().toISOString() };
+}

@@ -1,0 +1,247 @@
+// Updates, for real, with no registry: image versions built from the local busybox image
+// with podman build, moved under the recipe's tag with podman tag. A real user manager,
+// real containers, real snapshots; berth killed with SIGKILL at the points an update can
+// be cut short.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppStatus } from '../../src/status.js';
+import { readHistory, readRecord } from '../../src/updates/record.js';
+import {
+  type Appliance,
+  ensureTestImages,
+  httpGet,
+  startAppliance,
+  webRecipe,
+} from '../harness/appliance.js';
+
+const run = promisify(execFile);
+let box: Appliance;
+const REPO = 'localhost/berth-test/upd';
+const LIVE = `${REPO}:live`;
+const ids: Record<string, string> = {};
+
+/**
+ * The app serves /version and refuses to start on data of a schema it does not know; a
+ * version writes /www/healthy unless it is the one that fails its check.
+ */
+const versions: Record<string, string> = {
+  v1: 'test -f /data/schema || echo schema=1 > /data/schema; grep -qx schema=1 /data/schema || exit 3; mkdir -p /www; echo v1 > /www/version; touch /www/healthy; exec httpd -f -p 80 -h /www',
+  v2: 'test -f /data/schema || echo schema=1 > /data/schema; grep -qx schema=1 /data/schema || exit 3; mkdir -p /www; echo v2 > /www/version; touch /www/healthy; exec httpd -f -p 80 -h /www',
+  'v2-crash': 'echo v2-crash cannot start; exit 1',
+  'v2-unhealthy': 'mkdir -p /www; echo v2-unhealthy > /www/version; exec httpd -f -p 80 -h /www',
+  'v2-migrate': 'echo schema=2 > /data/schema; echo migrated, then failed; exit 1',
+};
+
+const recipe = `name: upd-a
+image: ${LIVE}
+init: true
+ports: ["127.0.0.1:18501:80"]
+stop_timeout: 2s
+volumes:
+  data: {target: /data}
+health: {cmd: test -f /www/healthy, interval: 1s, retries: 2}
+update: {stable_for: 3s, gate: 40s}
+`;
+
+const dataDir = () => box.config.dataDir;
+const schema = async () =>
+  (await readFile(join(dataDir(), 'apps', 'upd-a', 'data', 'schema'), 'utf8')).trim();
+const version = async () => (await httpGet('http://127.0.0.1:18501/version', 20_000)).body.trim();
+const record = () => readRecord(dataDir(), 'upd-a');
+const snapshots = async () =>
+  (await readdir(join(dataDir(), 'apps', 'upd-a', '.snapshots')).catch(() => [] as string[])).filter((f) =>
+    f.endsWith('.tar.zst'),
+  );
+const moveTag = (v: string) => box.podman(['tag', ids[v]!, LIVE]);
+const neighbour = async () => {
+  const [c] = JSON.parse(await box.podman(['container', 'inspect', 'berth-upd-n'])) as {
+    Id: string;
+    State: { StartedAt: string };
+  }[];
+  return `${c!.Id} ${c!.State.StartedAt}`;
+};
+/** The app runs exactly one recorded image: record, pin tag and container agree, and no update is under way. */
+const onOneImage = async () => {
+  const r = record();
+  expect(r.transition).toBeUndefined();
+  const pin = (
+    await box.podman(['image', 'inspect', '--format={{.Id}}', 'localhost/berth-pin/upd-a:current'])
+  ).trim();
+  const [c] = JSON.parse(await box.podman(['container', 'inspect', 'berth-upd-a'])) as { Image: string }[];
+  expect(pin).toBe(r.current!.id);
+  expect(c!.Image).toBe(r.current!.id);
+  const all = JSON.parse(
+    await box.podman(['ps', '-a', '--format=json', '--filter=label=berth.app=upd-a']),
+  ) as unknown[];
+  expect(all).toHaveLength(1);
+  return r.current!.id;
+};
+
+beforeAll(async () => {
+  await ensureTestImages();
+  const ctx = await mkdtemp(join(tmpdir(), 'berth-upd-img-'));
+  for (const [v, script] of Object.entries(versions)) {
+    await writeFile(
+      join(ctx, `Containerfile.${v}`),
+      `FROM localhost/berth/busybox:1.35.0\nLABEL berth.test.version=${v}\nCMD ${JSON.stringify(['sh', '-c', script])}\n`,
+    );
+    await run('podman', [
+      'build',
+      '--format=docker',
+      '--pull=never',
+      '--quiet',
+      `--tag=${REPO}:${v}`,
+      `--file=${join(ctx, `Containerfile.${v}`)}`,
+      ctx,
+    ]);
+    ids[v] = (await run('podman', ['image', 'inspect', '--format={{.Id}}', `${REPO}:${v}`])).stdout.trim();
+  }
+  box = await startAppliance('upd');
+  await box.podman(['tag', ids.v1!, LIVE]);
+  await box.writeRecipe('a.yaml', recipe);
+  await box.writeRecipe('n.yaml', webRecipe('upd', 'n', 18502));
+  await box.berth(['apply']);
+}, 240_000);
+
+afterAll(async () => {
+  await box?.stop();
+});
+
+describe('pinned images', () => {
+  it('an app runs the image ID berth recorded; status shows the reference and the short ID', async () => {
+    expect(await version()).toBe('v1');
+    expect(record().current?.id).toBe(ids.v1);
+    const st = (JSON.parse((await box.berth(['status', '--json'])).stdout) as AppStatus[]).find(
+      (a) => a.app === 'upd-a',
+    );
+    expect(st?.image).toBe(LIVE);
+    expect(st?.imageId).toBe(ids.v1!.slice(0, 12));
+  });
+
+  it('a moved tag changes nothing until an update says so; --check reports it and changes nothing', async () => {
+    await moveTag('v2');
+    const r = await box.berth(['apply']);
+    expect(r.stdout).not.toMatch(/upd-a/);
+    expect(await version()).toBe('v1');
+    const check = await box.berth(['update', '--check', 'upd-a']);
+    expect(check.stdout).toContain(
+      `upd-a: update available ${ids.v1!.slice(0, 12)} → ${ids.v2!.slice(0, 12)}`,
+    );
+    expect(await version()).toBe('v1');
+    expect(record().current?.id).toBe(ids.v1);
+    expect(await snapshots()).toHaveLength(0);
+  });
+});
+
+describe('berth update', () => {
+  it('a good version: snapshot, switch, gate passed; the neighbour is not touched', async () => {
+    const before = await neighbour();
+    const r = await box.berth(['update', 'upd-a']);
+    expect(r.stdout).toContain(`upd-a: updated ${ids.v1!.slice(0, 12)} → ${ids.v2!.slice(0, 12)}`);
+    expect(r.code).toBe(0);
+    expect(await version()).toBe('v2');
+    expect(await onOneImage()).toBe(ids.v2);
+    expect(record().previous?.id).toBe(ids.v1);
+    expect(await snapshots()).toHaveLength(1);
+    expect(readHistory(dataDir(), 'upd-a').map((h) => h.result)).toEqual(['updated']);
+    expect(await neighbour()).toBe(before);
+    expect((await box.berth(['update', 'upd-a'])).stdout).toContain('upd-a: up to date');
+  });
+
+  it('a version that exits at once is rolled back', async () => {
+    const before = await neighbour();
+    await moveTag('v2-crash');
+    const r = await box.berth(['update', 'upd-a'], { allowFail: true });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /upd-a: rolled back to [0-9a-f]{12}: .*(restarted|activating|failed|not running)/,
+    );
+    expect(await version()).toBe('v2');
+    expect(await onOneImage()).toBe(ids.v2);
+    expect(await snapshots()).toHaveLength(2);
+    expect(record().rejected).toContain(ids['v2-crash']);
+    const h = readHistory(dataDir(), 'upd-a');
+    expect(h.at(-1)).toMatchObject({
+      result: 'rolled-back',
+      to: { id: ids.v2 },
+      from: { id: ids['v2-crash'] },
+    });
+    expect(await readFile(h.at(-1)!.log!, 'utf8')).toContain('v2-crash cannot start');
+    expect(await neighbour()).toBe(before);
+  });
+
+  it('a version that runs but fails its health check is rolled back', async () => {
+    await moveTag('v2-unhealthy');
+    const r = await box.berth(['update', 'upd-a'], { allowFail: true });
+    expect(r.stdout).toMatch(/upd-a: rolled back to [0-9a-f]{12}: .*health/);
+    expect(await version()).toBe('v2');
+    expect(await onOneImage()).toBe(ids.v2);
+  });
+
+  it('a version that migrates the data and then fails: the data is back at schema=1, the new data moved aside', async () => {
+    await moveTag('v2-migrate');
+    const r = await box.berth(['update', 'upd-a'], { allowFail: true });
+    expect(r.stdout).toContain('upd-a: rolled back');
+    expect(await schema()).toBe('schema=1');
+    expect(await version()).toBe('v2');
+    expect(await onOneImage()).toBe(ids.v2);
+    const aside = join(dataDir(), 'apps', 'upd-a', '.aside');
+    const moved = (await readdir(aside)).sort().at(-1);
+    expect((await readFile(join(aside, moved!, 'data', 'schema'), 'utf8')).trim()).toBe('schema=2');
+    // keep: 3 (the default)
+    expect(await snapshots()).toHaveLength(3);
+    expect(readHistory(dataDir(), 'upd-a').map((h) => h.result)).toEqual([
+      'updated',
+      'rolled-back',
+      'rolled-back',
+      'rolled-back',
+    ]);
+  });
+
+  it('berth rollback goes back to the previous image; history and snapshots list it', async () => {
+    const r = await box.berth(['rollback', 'upd-a']);
+    expect(r.stdout).toContain('upd-a: back on');
+    expect(await version()).toBe('v1');
+    expect(await onOneImage()).toBe(ids.v1);
+    expect((await box.berth(['history', 'upd-a'])).stdout).toMatch(
+      /→ [0-9a-f]{12}\s+rolled-back: berth rollback/,
+    );
+    expect((await box.berth(['snapshots', 'upd-a'])).stdout.trim().split('\n')).toHaveLength(3);
+  });
+});
+
+describe('interrupted updates converge', () => {
+  // Each: the live tag names v2, berth update is killed at the point, then a pass (berth
+  // apply) leaves the app on exactly one recorded image with its data intact.
+  const points = [
+    ['after the pull', 'step:begin-update'],
+    ['during the snapshot', 'snapshot-written'],
+    ['after the re-pin', 'step:start'],
+    ['during the gate', 'step:gate'],
+  ] as const;
+  it.each(points)('killed %s', async (_label, point) => {
+    await moveTag('v2');
+    const killed = await box.berth(['update', 'upd-a'], {
+      allowFail: true,
+      env: { BERTH_FAULT_KILL_AT: point },
+    });
+    expect(killed.code).not.toBe(0);
+    await box.berth(['apply'], { allowFail: true });
+    const id = await onOneImage();
+    expect([ids.v1, ids.v2]).toContain(id);
+    expect(await schema()).toBe('schema=1');
+    expect(await version()).toBe(id === ids.v1 ? 'v1' : 'v2');
+    const leftovers = (await readdir(join(dataDir(), 'apps', 'upd-a', '.snapshots'))).filter((f) =>
+      f.endsWith('.tmp'),
+    );
+    // A half-written snapshot never counts: it is never listed, and the next snapshot removes it.
+    expect((await box.berth(['snapshots', 'upd-a'])).stdout).not.toContain('.tmp');
+    expect(leftovers.length).toBeLessThanOrEqual(1);
+    // Back on v1 for the next point.
+    if (id === ids.v2) await box.berth(['rollback', 'upd-a']);
+  });
+});
