@@ -2,16 +2,17 @@
 // each app's steps in order; starts in dependency order. A failing app stops only its
 // own remaining steps (and those of apps that depend on it).
 import type { Podman } from '../podman/podman.js';
-import { appPaths } from '../render/paths.js';
+import { appPaths, instanceOf } from '../render/paths.js';
 import type { DesiredApp } from '../state/desired.js';
 import type { ServiceManager, UnitState } from '../systemd/manager.js';
 import { PHASE, type Step } from '../plan/steps.js';
 import { faultPoint } from './faults.js';
 import { makeDirs, makeSecrets, writeAppFiles } from './files.js';
-import { ensureImage } from './images.js';
+import { ensureImage, releaseImages } from './images.js';
 import type { FreeBytes } from './space.js';
 import { deleteAppUnits, writeAppUnits } from './units.js';
 import { isUpdateStep, runUpdateStep } from '../updates/execute.js';
+import { pruneSnapshots } from '../updates/snapshot.js';
 
 export interface ExecDeps {
   systemd: ServiceManager;
@@ -94,20 +95,36 @@ async function runStep(s: Step, deps: ExecDeps, memo: PassMemo): Promise<void> {
     case 'write-files':
       return writeAppFiles(d(), deps.dataDir, deps.hostname);
     case 'ensure-image':
-      return ensureImage(s.image, {
-        podman: deps.podman,
-        preloadDir: deps.preloadDir,
-        onProgress: (line) => deps.onEvent?.({ type: 'progress', app: s.app, line }),
-        loadOnce: (archive, load) => {
-          let p = memo.loads.get(archive);
-          if (!p) memo.loads.set(archive, (p = load()));
-          return p;
+      return ensureImage(
+        s.image,
+        {
+          podman: deps.podman,
+          preloadDir: deps.preloadDir,
+          onProgress: (line) => deps.onEvent?.({ type: 'progress', app: s.app, line }),
+          loadOnce: (archive, load) => {
+            let p = memo.loads.get(archive);
+            if (!p) memo.loads.set(archive, (p = load()));
+            return p;
+          },
+          storePath: () => (memo.storePath ??= deps.podman.storePath()),
+          ...(deps.free ? { free: deps.free } : {}),
         },
-        storePath: () => (memo.storePath ??= deps.podman.storePath()),
-        ...(deps.free ? { free: deps.free } : {}),
-      });
+        s.build,
+      );
+    case 'release-images':
+      return releaseImages(deps.podman, s.names);
+    case 'remove-image':
+      if (await deps.podman.imageExists(s.id)) await deps.podman.removeImage(s.id);
+      return;
+    case 'remove-network':
+      await deps.podman.removeNetwork(s.network);
+      return;
+    case 'prune-snapshots':
+      await pruneSnapshots(deps.dataDir, s.app, s.keep);
+      return;
     case 'ensure-network':
-      if (!(await deps.podman.networkExists(s.network))) await deps.podman.createNetwork(s.network);
+      if (!(await deps.podman.networkExists(s.network)))
+        await deps.podman.createNetwork(s.network, instanceOf(deps.dataDir));
       return;
     case 'write-unit':
       return writeAppUnits(deps.unitDir, s.app, d().unit);

@@ -2,6 +2,7 @@
 // boot), or pulled from its registry. Before filling podman's store, the free space there
 // is checked, so a small disk says so instead of failing half-way through a load.
 import { stat } from 'node:fs/promises';
+import type { BuildSpec } from '../recipe/app.js';
 import { type Podman, preloadArchives } from '../podman/podman.js';
 import { type FreeBytes, MiB, requireSpace } from './space.js';
 
@@ -24,8 +25,12 @@ export function loadNeeds(archive: string, size: number): number {
   return (/\.tar$/.test(archive) ? 1.5 : 4) * size + 64 * MiB;
 }
 
-export async function ensureImage(ref: string, deps: ImageDeps): Promise<void> {
+export async function ensureImage(ref: string, deps: ImageDeps, build?: BuildSpec): Promise<void> {
   if (await deps.podman.imageExists(ref)) return;
+  if (build) {
+    deps.onProgress(`building ${ref} from ${build.context}`);
+    return buildImage(deps.podman, ref, build, deps.onProgress);
+  }
   for (const archive of await preloadArchives(deps.preloadDir)) {
     await deps.loadOnce(archive, async () => {
       const size = (await stat(archive)).size;
@@ -38,4 +43,39 @@ export async function ensureImage(ref: string, deps: ImageDeps): Promise<void> {
   await requireSpace(`pull ${ref}`, await deps.storePath(), PULL_FLOOR, deps.free);
   deps.onProgress(`pulling ${ref}`);
   await deps.podman.pull(ref, deps.onProgress);
+}
+
+/** Removes names berth gave an app's images; an image left with none is deleted by podman, one a container uses stays. */
+export async function releaseImages(podman: Podman, names: readonly string[]): Promise<void> {
+  for (const n of names) if (await podman.imageExists(n)) await podman.removeImage(n);
+}
+
+export class BuildError extends Error {}
+
+/** Builds a build: app's image under its tag, offline (--pull=never), in the docker format, which keeps a HEALTHCHECK. */
+export async function buildImage(
+  podman: Podman,
+  ref: string,
+  b: BuildSpec,
+  onLine: (line: string) => void,
+): Promise<void> {
+  const args = [
+    '--format=docker',
+    '--pull=never',
+    '--layers',
+    `--tag=${ref}`,
+    ...(b.file ? [`--file=${b.file}`] : []),
+    ...Object.entries(b.args).map(([k, v]) => `--build-arg=${k}=${v}`),
+    ...(b.target ? [`--target=${b.target}`] : []),
+    // Absolute, so podman cannot read it as an option.
+    b.context,
+  ];
+  const r = await podman.build(args, onLine);
+  if (r.code !== 0) {
+    const lines = `${r.stdout}\n${r.stderr}`.trim().split('\n').filter(Boolean);
+    const step = [...lines].reverse().find((l) => /^STEP \d+\/\d+/.test(l));
+    throw new BuildError(
+      `building ${ref} from ${b.context} failed${step ? ` at ${step}` : ''}: ${lines.at(-1) ?? `exit ${r.code}`}`,
+    );
+  }
 }

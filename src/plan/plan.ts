@@ -1,6 +1,6 @@
 // The planner: desired state + current state → steps. Pure: no I/O, no clock, so it is
 // tested with tables of "given this, expect these steps".
-import { containerName, networkName, pinRef, unitName } from '../render/paths.js';
+import { buildRef, containerName, networkName, pinRef, unitName } from '../render/paths.js';
 import type { CurrentApp, CurrentState } from '../state/current.js';
 import type { DesiredApp } from '../state/desired.js';
 import { planRollback } from '../updates/plan.js';
@@ -76,10 +76,12 @@ function planPin(
 ): string | undefined {
   const app = d.app.name;
   const rec = c?.record;
-  const tagged = current.images.get(pinRef(app));
-  if (rec?.current && rec.current.ref === d.app.image) {
-    const prev = rec.previous;
-    const prevOk = !prev || current.images.get(pinRef(app, 'previous')) === prev.id;
+  const tagged = current.images.get(pinRef(current.dataDir, app));
+  // A pinned image that is gone from the store (the app was removed, or someone deleted it) is pinned afresh.
+  const inStore = (id: string) => tagged === id || [...current.images.values()].includes(id);
+  if (rec?.current && rec.current.ref === d.app.image && inStore(rec.current.id)) {
+    const prev = rec.previous && inStore(rec.previous.id) ? rec.previous : undefined;
+    const prevOk = !prev || current.images.get(pinRef(current.dataDir, app, 'previous')) === prev.id;
     if (tagged !== rec.current.id || !prevOk)
       steps.push({
         kind: 'pin-image',
@@ -92,7 +94,13 @@ function planPin(
     return rec.current.id;
   }
   const id = current.images.get(d.app.image);
-  if (id === undefined) steps.push({ kind: 'ensure-image', app, image: d.app.image });
+  if (id === undefined)
+    steps.push({
+      kind: 'ensure-image',
+      app,
+      image: d.app.image,
+      ...(d.app.build ? { build: d.app.build } : {}),
+    });
   const previous = rec?.current && rec.current.id !== id ? rec.current : rec?.previous;
   steps.push({
     kind: 'pin-image',
@@ -105,8 +113,30 @@ function planPin(
   return id;
 }
 
-/** Steps that take an app away: unit stopped, disabled and deleted, containers removed. Data stays. */
-export function planRemoval(c: CurrentApp): Step[] {
+/**
+ * The image names an app that goes away leaves: its pin tags, and the registry references it
+ * was pinned from (or built as) when no other app uses them. Other localhost/ images are a
+ * person's own builds or the image's preloaded archive: berth leaves those names alone.
+ */
+export function releasableNames(
+  c: CurrentApp,
+  others: readonly CurrentApp[],
+  desired: readonly DesiredApp[],
+  dataDir: string,
+): string[] {
+  const used = new Set([
+    ...desired.map((d) => d.app.image),
+    ...others.flatMap((o) => [o.record.current?.ref, o.record.previous?.ref]),
+  ]);
+  const refs = [c.record.current?.ref, c.record.previous?.ref].filter(
+    (r): r is string =>
+      r !== undefined && (!r.startsWith('localhost/') || r === buildRef(dataDir, c.name)) && !used.has(r),
+  );
+  return [...new Set([pinRef(dataDir, c.name), pinRef(dataDir, c.name, 'previous'), ...refs])];
+}
+
+/** Steps that take an app away: unit stopped, disabled and deleted, containers removed, images released. Data stays. */
+export function planRemoval(c: CurrentApp, releasable: readonly string[] = []): Step[] {
   const app = c.name;
   const unit = unitName(app);
   const steps: Step[] = [];
@@ -117,6 +147,8 @@ export function planRemoval(c: CurrentApp): Step[] {
   }
   for (const x of c.containers)
     steps.push({ kind: 'remove-container', app, container: x.name, reason: 'recipe removed' });
+  if (c.record.current && releasable.length > 0)
+    steps.push({ kind: 'release-images', app, names: [...releasable] });
   return steps;
 }
 
@@ -124,8 +156,20 @@ export function plan({ desired, current, protectedApps }: PlanInput): Step[] {
   const wanted = new Map(desired.map((d) => [d.app.name, d]));
   const steps: Step[] = [];
   for (const d of desired) steps.push(...planApp(d, current.apps.get(d.app.name), current));
-  for (const c of current.apps.values())
-    if (!wanted.has(c.name) && !protectedApps.has(c.name)) steps.push(...planRemoval(c));
+  const all = [...current.apps.values()];
+  for (const c of all)
+    if (!wanted.has(c.name) && !protectedApps.has(c.name))
+      steps.push(
+        ...planRemoval(
+          c,
+          releasableNames(
+            c,
+            all.filter((o) => o !== c),
+            desired,
+            current.dataDir,
+          ),
+        ),
+      );
 
   // Two apps may share a network: create it once.
   const seenNet = new Set<string>();

@@ -1,5 +1,6 @@
 // A plan is a list of steps: plain data, so it can be printed, compared in tests and
 // carried out by executors. Steps run phase by phase; see PHASE.
+import type { BuildSpec } from '../recipe/app.js';
 import type { DirSpec } from '../state/desired.js';
 import { type HistoryEntry, type Pin, shortId, type Transition } from '../updates/record.js';
 
@@ -11,7 +12,7 @@ export type Step =
   | { kind: 'make-dirs'; app: string; dirs: DirSpec[] }
   | { kind: 'make-secrets'; app: string; names: string[] }
   | { kind: 'write-files'; app: string }
-  | { kind: 'ensure-image'; app: string; image: string }
+  | { kind: 'ensure-image'; app: string; image: string; build?: BuildSpec }
   | { kind: 'ensure-network'; app: string; network: string }
   | { kind: 'write-unit'; app: string; unit: string; hash: string }
   | { kind: 'daemon-reload' }
@@ -29,6 +30,11 @@ export type Step =
       previous?: Pin;
       reason: string;
     }
+  /** Names berth gave an app's images, removed with the app; podman deletes an image left with no name. */
+  | { kind: 'release-images'; app: string; names: string[] }
+  | { kind: 'remove-image'; id: string; bytes: number }
+  | { kind: 'remove-network'; network: string }
+  | { kind: 'prune-snapshots'; app: string; keep: number }
   | { kind: 'begin-update'; app: string; transition: Transition }
   | { kind: 'snapshot'; app: string; paths: string[]; image: string; keep: number }
   | { kind: 'restore-snapshot'; app: string; snapshot: string; paths: string[] }
@@ -44,6 +50,10 @@ export const PHASE: Record<StepKind, number> = {
   disable: 0,
   'remove-container': 0,
   'delete-unit': 1,
+  'release-images': 2,
+  'remove-image': 2,
+  'remove-network': 2,
+  'prune-snapshots': 2,
   'make-dirs': 1,
   snapshot: 1,
   'restore-snapshot': 1,
@@ -76,7 +86,7 @@ export function describeStep(s: Step): string {
     case 'write-files':
       return `write config files of ${s.app}`;
     case 'ensure-image':
-      return `get image ${s.image}`;
+      return s.build ? `build image ${s.image} from ${s.build.context}` : `get image ${s.image}`;
     case 'ensure-network':
       return `create network ${s.network}`;
     case 'write-unit':
@@ -87,6 +97,14 @@ export function describeStep(s: Step): string {
       return `restart ${s.unit} (${s.reason})`;
     case 'pin-image':
       return `pin ${s.app} to ${s.ref}${s.id ? ` (${shortId(s.id)})` : ''} (${s.reason})`;
+    case 'release-images':
+      return `remove the images ${s.app} no longer needs (${s.names.join(', ')})`;
+    case 'remove-image':
+      return `remove image ${shortId(s.id)} (${Math.round(s.bytes / 1048576)} MiB)`;
+    case 'remove-network':
+      return `remove network ${s.network}`;
+    case 'prune-snapshots':
+      return `keep the newest ${s.keep} snapshots of ${s.app}`;
     case 'begin-update':
       return `${s.transition.kind} ${s.app}: ${shortId(s.transition.from.id)} → ${shortId(s.transition.to.id)}`;
     case 'snapshot':

@@ -161,8 +161,37 @@ export class Podman {
     return (await this.run(['network', 'exists', name])).code === 0;
   }
 
-  async createNetwork(name: string): Promise<void> {
-    await this.ok(['network', 'create', '--label=berth.network=1', name]);
+  /** A network for apps, labelled as berth's and as this berth instance's (instanceOf). */
+  async createNetwork(name: string, instance: string): Promise<void> {
+    await this.ok([
+      'network',
+      'create',
+      '--label=berth.network=1',
+      `--label=berth.instance=${instance}`,
+      name,
+    ]);
+  }
+
+  /** Removes a network unless a container is on it; returns false when podman refused. */
+  async removeNetwork(name: string): Promise<boolean> {
+    return (await this.run(['network', 'rm', name])).code === 0;
+  }
+
+  /** This berth instance's networks, by the label it gives them. */
+  async listBerthNetworks(instance: string): Promise<string[]> {
+    const out = await this.ok([
+      'network',
+      'ls',
+      `--filter=label=berth.instance=${instance}`,
+      '--format={{.Name}}',
+    ]);
+    return out.split('\n').filter(Boolean);
+  }
+
+  /** IDs of the images any container uses (berth's or not). */
+  async imagesInUse(): Promise<Set<string>> {
+    const out = await this.ok(['ps', '--all', '--format={{.ImageID}}']);
+    return new Set(out.split('\n').filter(Boolean));
   }
 
   async listNetworks(): Promise<string[]> {
@@ -204,7 +233,13 @@ export class Podman {
     }[];
     const byId = new Map<string, ImageInfo>();
     for (const r of rows) {
-      const x = byId.get(r.Id) ?? { id: r.Id, names: [], digests: [], size: r.Size ?? 0, labels: r.Labels ?? {} };
+      const x = byId.get(r.Id) ?? {
+        id: r.Id,
+        names: [],
+        digests: [],
+        size: r.Size ?? 0,
+        labels: r.Labels ?? {},
+      };
       for (const n of r.Names ?? []) if (!x.names.includes(n)) x.names.push(n);
       for (const d of r.RepoDigests ?? []) if (!x.digests.includes(d)) x.digests.push(d);
       byId.set(r.Id, x);

@@ -1,5 +1,7 @@
 // The normalized app: what a valid recipe means, with every default filled in and every
 // string form parsed. Everything after validation (render, plan, executors) reads this.
+import { dirname, resolve } from 'node:path';
+import { buildRef } from '../render/paths.js';
 import { portsOf } from './check.js';
 import type { Recipe } from './schema.js';
 import { parseTemplate, type TemplatePart } from './template.js';
@@ -61,12 +63,22 @@ export interface UpdatePolicy {
   snapshot: boolean | 'all';
 }
 
+/** A Containerfile build, with absolute paths. */
+export interface BuildSpec {
+  context: string;
+  file?: string;
+  args: Record<string, string>;
+  target?: string;
+}
+
 export interface App {
   name: string;
   file: string;
   description?: string;
   enabled: boolean;
   image: string;
+  /** Present for a build: app; image is then buildRef(dataDir, name). */
+  build?: BuildSpec;
   command?: string[];
   entrypoint?: string[];
   user?: string;
@@ -106,14 +118,26 @@ function owner(text: string | undefined): Volume['owner'] {
   return { uid: Number(uid), ...(gid !== undefined ? { gid: Number(gid) } : {}) };
 }
 
+function buildSpec(b: NonNullable<Recipe['build']>, file: string): BuildSpec {
+  const spec = typeof b === 'string' ? { context: b } : b;
+  const context = resolve(dirname(resolve(file)), spec.context);
+  return {
+    context,
+    ...(spec.file !== undefined ? { file: resolve(context, spec.file) } : {}),
+    args: Object.fromEntries(Object.entries(spec.args ?? {}).map(([k, v]) => [k, String(v)])),
+    ...(spec.target !== undefined ? { target: spec.target } : {}),
+  };
+}
+
 /** Builds the App from a recipe that passed the schema and checkRecipe. */
-export function toApp(r: Recipe, file: string): App {
+export function toApp(r: Recipe, file: string, dataDir: string): App {
   return {
     name: r.name,
     file,
     ...(r.description !== undefined ? { description: r.description } : {}),
     enabled: r.enabled,
-    image: r.image,
+    image: r.image ?? buildRef(dataDir, r.name),
+    ...(r.build !== undefined ? { build: buildSpec(r.build, file) } : {}),
     ...(r.command ? { command: r.command } : {}),
     ...(r.entrypoint ? { entrypoint: r.entrypoint } : {}),
     ...(r.user ? { user: r.user } : {}),

@@ -95,8 +95,23 @@ export function checkRecipe(r: Recipe, ctx: CheckContext): Problem[] {
   const add = (path: PropertyKey[], message: string, extra: Partial<Problem> = {}) =>
     problems.push({ path, message, ...extra });
 
-  const image = parseImageRef(r.image);
-  if (typeof image === 'string') add(['image'], image);
+  if (r.image !== undefined && r.build !== undefined)
+    add(['build'], 'give image or build, not both: build makes the image the app runs', { key: true });
+  else if (r.image === undefined && r.build === undefined)
+    add(['image'], "missing required key 'image' (or 'build', to build the image from a Containerfile)");
+  if (r.image !== undefined) {
+    const image = parseImageRef(r.image);
+    if (typeof image === 'string') add(['image'], image);
+  }
+  const context = typeof r.build === 'string' ? r.build : r.build?.context;
+  if (
+    context?.startsWith('/') &&
+    !ctx.allowedRoots.some((root) => under(posix.normalize(context), trimSlash(root)))
+  )
+    add(
+      typeof r.build === 'string' ? ['build'] : ['build', 'context'],
+      `the build context ${context} is outside the allowed roots (${ctx.allowedRoots.join(', ')}); put it under one of them, or next to the recipe`,
+    );
 
   // Networking.
   if (r.ports && r.network !== 'bridge') {

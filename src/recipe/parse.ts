@@ -100,7 +100,7 @@ export function parseRecipeText(file: string, text: string, ctx: CheckContext): 
       ),
     };
   }
-  return { file, app: toApp(recipe, file), diagnostics: [], locator: loc, ...named };
+  return { file, app: toApp(recipe, file, ctx.dataDir), diagnostics: [], locator: loc, ...named };
 }
 
 function fail(file: string, locator: Locator, diagnostics: Diagnostic[]): ParsedRecipe {

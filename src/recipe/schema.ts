@@ -150,6 +150,38 @@ const update = z.strictObject({
     ),
 });
 
+const buildPath = (what: string) =>
+  line(1024)
+    .regex(/^[^:,]+$/, { error: `${what} must be a path without ':' or ','` })
+    .refine((p) => !p.split('/').includes('..'), {
+      error: `${what} must not contain '..': use a path inside the recipe's directory, or an absolute one under an allowed root`,
+    });
+
+const build = z.union([
+  buildPath('build'),
+  z.strictObject({
+    context: buildPath('context').describe(
+      "The build context: relative to the recipe's directory, or an absolute path under an allowed root.",
+    ),
+    file: buildPath('file')
+      .optional()
+      .describe('The Containerfile, relative to the context (default: Containerfile or Dockerfile).'),
+    args: z
+      .record(
+        line(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+          error: 'build arg names must be letters, digits and underscores',
+        }),
+        envValue,
+      )
+      .optional()
+      .describe('Build arguments (ARG in the Containerfile).'),
+    target: line(128)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'must be a build stage name' })
+      .optional()
+      .describe('The stage to build, for a multi-stage Containerfile.'),
+  }),
+]);
+
 const dependency = z.union([
   appName,
   z
@@ -186,9 +218,16 @@ export const RecipeSchema = z
     description: line(256).optional().describe('One line shown by systemctl status and berth status.'),
     enabled: z.boolean().default(true).describe('false keeps the recipe but stops and disables the app.'),
 
-    image: line(512).describe(
-      'Fully qualified image reference with a tag or digest, e.g. docker.io/library/nginx:1.27.',
-    ),
+    image: line(512)
+      .optional()
+      .describe(
+        'Fully qualified image reference with a tag or digest, e.g. docker.io/library/nginx:1.27. Give image or build.',
+      ),
+    build: build
+      .optional()
+      .describe(
+        'Build the image here from a Containerfile instead of pulling one: a context dir, or {context, file, args, target}.',
+      ),
     command: z.array(line()).optional().describe('Arguments passed to the image entrypoint, as a list.'),
     entrypoint: z.array(line()).min(1).optional().describe("Replaces the image's entrypoint, as a list."),
     user: userSpec.optional().describe("User to run as inside the container: 'name', 'uid' or 'uid:gid'."),

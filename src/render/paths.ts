@@ -1,4 +1,5 @@
 // Where berth keeps an app's things on the host. One place, so render, plan and executors agree.
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 
 export const unitName = (app: string) => `berth-${app}.service`;
@@ -10,12 +11,24 @@ export const healthUnitNames = (app: string) => ({
 });
 export const networkName = (net: string) => `berth-${net}`;
 /**
+ * podman's image store is shared by every berth on the machine (the appliance's, a
+ * sandbox's, the tests'), so berth's own image names carry its instance: a hash of its
+ * data dir. One berth never moves or removes another's.
+ */
+export const instanceOf = (dataDir: string) => createHash('sha256').update(dataDir).digest('hex').slice(0, 8);
+
+/**
  * The names that pin an app's image: the unit runs `:current`; `:previous` keeps the image
  * an update replaced, for a rollback. Both live in berth's own namespace, so no pull or
  * retag by anyone else moves them, and podman cannot remove an image they name.
  */
-export const pinRef = (app: string, which: 'current' | 'previous' = 'current') =>
-  `localhost/berth-pin/${app}:${which}`;
+export const pinRef = (dataDir: string, app: string, which: 'current' | 'previous' = 'current') =>
+  `${pinPrefix(dataDir)}${app}:${which}`;
+export const pinPrefix = (dataDir: string) => `localhost/berth-pin/${instanceOf(dataDir)}/`;
+
+/** The tag a build: app's image gets. */
+export const buildRef = (dataDir: string, app: string) =>
+  `localhost/berth-build/${instanceOf(dataDir)}/${app}:latest`;
 
 export interface AppPaths {
   /** Everything berth keeps for the app; `remove --purge` deletes exactly this. */

@@ -139,7 +139,7 @@ export function podmanRunArgs(app: App, ctx: RenderContext, hash: string): strin
     ...PODMAN_FLAG_TABLE.flatMap((rule) => rule.flags(app, ctx)),
     // The image berth pinned (src/updates/record.ts), never whatever the recipe's tag names now.
     '--pull=never',
-    pinRef(app.name),
+    pinRef(ctx.dataDir, app.name),
     ...(app.command ?? []),
   ];
 }

@@ -28,6 +28,8 @@ export interface CurrentApp {
 }
 
 export interface CurrentState {
+  /** The data dir this berth keeps; berth's names in podman's shared store derive from it (pinRef). */
+  dataDir: string;
   apps: Map<string, CurrentApp>;
   /** Image ID by every name and digest reference in podman's store (pin tags included). */
   images: Map<string, string>;
@@ -112,6 +114,7 @@ export function startReadCurrent(deps: ReadDeps): (desired: readonly DesiredApp[
       });
     }
     return {
+      dataDir: deps.dataDir,
       apps,
       images: new Map(images.flatMap((i) => [...i.names, ...i.digests].map((n) => [n, i.id] as const))),
       networks: new Set(networks.filter((n) => n.startsWith(networkName('')))),

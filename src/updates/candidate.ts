@@ -1,6 +1,7 @@
 // An app's update candidate: a registry reference is pulled again, a localhost/ reference
 // is read again (someone built or loaded a new image under it). Nothing here touches the
 // running app: the candidate only lands in podman's store.
+import { buildImage } from '../exec/images.js';
 import type { Podman } from '../podman/podman.js';
 import type { App } from '../recipe/app.js';
 import type { Pin } from './record.js';
@@ -16,7 +17,13 @@ export async function resolveCandidate(
   now: () => Date = () => new Date(),
 ): Promise<Pin> {
   const ref = app.image;
-  if (!isLocalRef(ref)) {
+  if (app.build) {
+    // A rebuild: the layer cache makes it quick, and the same ID when nothing changed.
+    onProgress(`building ${ref} from ${app.build.context}`);
+    await buildImage(podman, ref, app.build, onProgress).catch((err: Error) => {
+      throw new CandidateError(`${err.message}; ${app.name} keeps running its pinned image`);
+    });
+  } else if (!isLocalRef(ref)) {
     onProgress(`pulling ${ref}`);
     await podman.pull(ref, onProgress).catch((err: Error) => {
       throw new CandidateError(`${err.message}; ${app.name} keeps running its pinned image`);

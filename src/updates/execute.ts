@@ -45,9 +45,9 @@ async function pin(s: Extract<Step, { kind: 'pin-image' }>, deps: UpdateStepDeps
       ...(previous ? { previous } : {}),
     };
   });
-  await deps.podman.tag(id, pinRef(s.app));
-  if (previous) await deps.podman.tag(previous.id, pinRef(s.app, 'previous'));
-  else await deps.podman.untag(pinRef(s.app, 'previous'));
+  await deps.podman.tag(id, pinRef(deps.dataDir, s.app));
+  if (previous) await deps.podman.tag(previous.id, pinRef(deps.dataDir, s.app, 'previous'));
+  else await deps.podman.untag(pinRef(deps.dataDir, s.app, 'previous'));
 }
 
 export async function runUpdateStep(s: UpdateStep, deps: UpdateStepDeps): Promise<void> {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { apply } from '../../src/runtime.js';
 import { type Appliance, ensureTestImages, repoRoot, startAppliance } from '../harness/appliance.js';
+import { updateFigures } from './updates.js';
 
 const run = promisify(execFile);
 const root = repoRoot();
@@ -304,6 +305,29 @@ async function main() {
       floor: { ms: sv.containerStart, is: 'container start' },
     });
     rows.push({ what: 'idle supervisor RSS', berth: `${sv.rssMb.toFixed(1)} MB` });
+    log('updates');
+    const up = await updateFigures(box);
+    rows.push({
+      what: 'update of a bridge web app: time with no HTTP answer',
+      berth: f(up.downtime.berth),
+      ms: up.downtime.berth,
+      floor: { ms: up.downtime.floor, is: 'podman stop + podman run' },
+    });
+    rows.push({
+      what: 'automatic rollback (update to an image that exits at once → old answers)',
+      berth: f(up.rollback.auto),
+    });
+    rows.push({ what: 'berth rollback → previous answers', berth: f(up.rollback.manual) });
+    rows.push({
+      what: `snapshot of ${Math.round(up.snapshot.mb)} MB (throughput)`,
+      berth: `${Math.round(up.snapshot.berthMBs)} MB/s`,
+      // As times, so the ratio reads like the others (berth/floor; lower is better).
+      ms: 1000 / up.snapshot.berthMBs,
+      floor: {
+        ms: 1000 / up.snapshot.floorMBs,
+        is: `per MB; tar | zstd: ${Math.round(up.snapshot.floorMBs)} MB/s`,
+      },
+    });
   } finally {
     await box.stop();
   }

@@ -55,7 +55,9 @@ describe('failing apps', () => {
 
     const detail = (await box.berth(['status', 'fl-cmd'])).stdout;
     expect(detail).toMatch(/^unit: +berth-fl-cmd\.service$/m);
-    expect(detail).toMatch(new RegExp(`^image: +${IMAGE.replaceAll('.', '\\.')}$`, 'm'));
+    expect(detail).toMatch(
+      new RegExp(`^image: +${IMAGE.replaceAll('.', '\\.')} \\(pinned: [0-9a-f]{12}\\)$`, 'm'),
+    );
     expect(detail).toMatch(/^recipe: +\S+cmd\.yaml$/m);
     expect(detail).toContain('output line');
     expect(detail).toMatch(/^ {2}starting$/m);

@@ -3,11 +3,12 @@
 // real containers, real snapshots; berth killed with SIGKILL at the points an update can
 // be cut short.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pinRef } from '../../src/render/paths.js';
 import type { AppStatus } from '../../src/status.js';
 import { readHistory, readRecord } from '../../src/updates/record.js';
 import {
@@ -68,9 +69,7 @@ const neighbour = async () => {
 const onOneImage = async () => {
   const r = record();
   expect(r.transition).toBeUndefined();
-  const pin = (
-    await box.podman(['image', 'inspect', '--format={{.Id}}', 'localhost/berth-pin/upd-a:current'])
-  ).trim();
+  const pin = (await box.podman(['image', 'inspect', '--format={{.Id}}', pinRef(dataDir(), 'upd-a')])).trim();
   const [c] = JSON.parse(await box.podman(['container', 'inspect', 'berth-upd-a'])) as { Image: string }[];
   expect(pin).toBe(r.current!.id);
   expect(c!.Image).toBe(r.current!.id);
@@ -243,5 +242,66 @@ describe('interrupted updates converge', () => {
     expect(leftovers.length).toBeLessThanOrEqual(1);
     // Back on v1 for the next point.
     if (id === ids.v2) await box.berth(['rollback', 'upd-a']);
+  });
+});
+
+describe('build: recipes, remove and prune', () => {
+  const ctxDir = () => join(box.root, 'recipes', 'upd-b-src');
+  const containerfile = (v: string, extra = '') =>
+    `FROM localhost/berth/busybox:1.35.0\nLABEL berth.test.build=${v}\n${extra}CMD ["sh", "-c", "mkdir -p /www; echo ${v} > /www/version; exec httpd -f -p 80 -h /www"]\n`;
+  const builtVersion = async () => (await httpGet('http://127.0.0.1:18503/version', 20_000)).body.trim();
+  const imageNames = async () =>
+    (
+      JSON.parse(await box.podman(['images', '--format=json'])) as { Id: string; Names?: string[] | null }[]
+    ).flatMap((i) => (i.Names ?? []).map((n) => `${n} ${i.Id}`));
+  const builds: string[] = [];
+
+  it('an app built from its Containerfile runs; --check is up to date until the Containerfile changes', async () => {
+    await mkdir(ctxDir(), { recursive: true });
+    await writeFile(join(ctxDir(), 'Containerfile'), containerfile('b1'));
+    await box.writeRecipe(
+      'b.yaml',
+      'name: upd-b\nbuild: upd-b-src\ninit: true\nports: ["127.0.0.1:18503:80"]\nstop_timeout: 2s\nupdate: {stable_for: 2s}\n',
+    );
+    await box.berth(['apply']);
+    expect(await builtVersion()).toBe('b1');
+    builds.push(readRecord(dataDir(), 'upd-b').current!.id);
+    expect((await box.berth(['update', '--check', 'upd-b'])).stdout).toContain('upd-b: up to date');
+
+    await writeFile(join(ctxDir(), 'Containerfile'), containerfile('b2'));
+    expect((await box.berth(['update', '--check', 'upd-b'])).stdout).toContain('upd-b: update available');
+    expect(await builtVersion()).toBe('b1');
+    expect((await box.berth(['update', 'upd-b'])).stdout).toContain('upd-b: updated');
+    expect(await builtVersion()).toBe('b2');
+    builds.push(readRecord(dataDir(), 'upd-b').current!.id);
+    expect((await box.berth(['update', '--check', 'upd-b'])).stdout).toContain('upd-b: up to date');
+  });
+
+  it('a failing build leaves the running app untouched and says where it failed', async () => {
+    await writeFile(join(ctxDir(), 'Containerfile'), containerfile('b3', 'COPY no-such-file /x\n'));
+    const r = await box.berth(['update', 'upd-b'], { allowFail: true });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/upd-b: error: building .* failed at STEP \d+\/\d+: COPY no-such-file/);
+    expect(r.stdout).toContain('keeps running its pinned image');
+    expect(await builtVersion()).toBe('b2');
+  });
+
+  it('prune removes the images berth built and no longer needs, and says the space freed; remove leaves none of the app', async () => {
+    await writeFile(join(ctxDir(), 'Containerfile'), containerfile('b3'));
+    await box.berth(['update', 'upd-b']);
+    builds.push(readRecord(dataDir(), 'upd-b').current!.id);
+    // b1 lost its last name when b3 became current and b2 previous.
+    const pruned = await box.berth(['prune']);
+    expect(pruned.stdout).toMatch(/freed \d/);
+    expect(await imageNames()).toEqual(expect.arrayContaining([expect.stringContaining(builds[1]!)]));
+    const existing = (await box.podman(['images', '-a', '--format={{.ID}}'])).split('\n');
+    expect(existing).not.toContain(builds[0]!.slice(0, 12));
+    // Images berth did not make are untouched.
+    expect(await box.podman(['image', 'exists', `${REPO}:v1`])).toBe('');
+
+    await box.berth(['remove', 'upd-b']);
+    expect((await imageNames()).filter((n) => /berth-(pin|build)\/[0-9a-f]{8}\/upd-b:/.test(n))).toEqual([]);
+    const left = (await box.podman(['images', '-a', '--format={{.ID}}'])).split('\n');
+    for (const id of builds) expect(left).not.toContain(id.slice(0, 12));
   });
 });

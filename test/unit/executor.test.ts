@@ -58,7 +58,12 @@ describe('execute', () => {
     const desired = apps.map((a) => desiredApp(a, ctx));
     const steps = plan({
       desired,
-      current: { apps: new Map(), images: new Map(apps.map((a) => [a.image, 'a'.repeat(64)])), networks: new Set() },
+      current: {
+        dataDir: '/var/lib/berth',
+        apps: new Map(),
+        images: new Map(apps.map((a) => [a.image, 'a'.repeat(64)])),
+        networks: new Set(),
+      },
       protectedApps: new Set(),
     });
     const log: string[] = [];

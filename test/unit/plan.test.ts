@@ -11,6 +11,7 @@ import { RENDER_CTX, validApp } from '../helpers.js';
 
 const IMAGE = 'docker.io/library/nginx:1.27';
 const IMAGE_ID = 'a'.repeat(64);
+const DATA = RENDER_CTX.dataDir;
 const recipe = (name: string, extra = '') => `name: ${name}\nimage: ${IMAGE}\n${extra}`;
 const want = (name: string, extra = '') => desiredApp(validApp(recipe(name, extra)), RENDER_CTX);
 
@@ -47,9 +48,10 @@ function container(app: string, hash: string, over: Partial<ContainerInfo> = {})
 /** podman's store: the images by name, and each app's pin tag where its record has a pin. */
 function world(apps: CurrentApp[], images = [IMAGE], networks: string[] = []): CurrentState {
   const pins = apps.flatMap((a) =>
-    a.record.current ? [[pinRef(a.name), a.record.current.id] as const] : [],
+    a.record.current ? [[pinRef(DATA, a.name), a.record.current.id] as const] : [],
   );
   return {
+    dataDir: DATA,
     apps: new Map(apps.map((a) => [a.name, a])),
     images: new Map([...images.map((i) => [i, IMAGE_ID] as const), ...pins]),
     networks: new Set(networks),
@@ -116,7 +118,14 @@ const rows: Row[] = [
     name: 'a removed recipe: stop, disable, delete unit; data untouched',
     desired: [db],
     current: world([settled(web), settled(db)]),
-    expect: ['stop web', 'disable web', 'remove-container web', 'delete-unit web', 'daemon-reload'],
+    expect: [
+      'stop web',
+      'disable web',
+      'remove-container web',
+      'delete-unit web',
+      'release-images web',
+      'daemon-reload',
+    ],
   },
   {
     name: 'an invalid recipe protects its running app',
@@ -231,7 +240,7 @@ const rows: Row[] = [
       const w = world([
         settled(web, { containers: [container('web', web.unit.hash, { imageId: 'b'.repeat(64) })] }),
       ]);
-      w.images.set(pinRef('web'), 'b'.repeat(64));
+      w.images.set(pinRef(DATA, 'web'), 'b'.repeat(64));
       return w;
     })(),
     expect: ['pin-image web', 'restart web'],
@@ -283,6 +292,22 @@ describe('plan', () => {
       protectedApps: new Set(row.protectedApps ?? []),
     });
     expect(brief(steps)).toEqual(row.expect);
+  });
+
+  it('a removed app releases its pin tags, and its registry image unless another app uses it; localhost/ images stay', () => {
+    const gone = settled(web);
+    const local = settled(web, {
+      record: { current: { ref: 'localhost/mine/web:1', id: IMAGE_ID, at: 'x' }, rejected: [] },
+    });
+    const names = (c: CurrentApp, desired: DesiredApp[]) =>
+      (
+        plan({ desired, current: world([c]), protectedApps: new Set() }).find(
+          (s) => s.kind === 'release-images',
+        ) as { names: string[] } | undefined
+      )?.names;
+    expect(names(gone, [])).toEqual([pinRef(DATA, 'web'), pinRef(DATA, 'web', 'previous'), IMAGE]);
+    expect(names(gone, [db])).toEqual([pinRef(DATA, 'web'), pinRef(DATA, 'web', 'previous')]);
+    expect(names(local, [])).toEqual([pinRef(DATA, 'web'), pinRef(DATA, 'web', 'previous')]);
   });
 
   it('is pure: the same input gives the same steps', () => {

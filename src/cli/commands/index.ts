@@ -56,7 +56,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'update',
-    summary: "update apps to their image's newest version, with a snapshot, a health gate and automatic rollback",
+    summary:
+      "update apps to their image's newest version, with a snapshot, a health gate and automatic rollback",
     load: async () => (await import('./update.js')).updateCommand,
   },
   {
@@ -73,6 +74,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'snapshots',
     summary: "list an app's data snapshots (taken before each update) with their sizes",
     load: async () => (await import('./update.js')).snapshotsCommand,
+  },
+  {
+    name: 'prune',
+    summary: 'remove the images, networks and snapshots berth made and no longer needs; say the space freed',
+    load: async () => (await import('./prune.js')).pruneCommand,
   },
   {
     name: 'lan',

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { join } from 'node:path';
 import { execute } from '../../exec/executor.js';
 import { withLock } from '../../exec/lock.js';
-import { planRemoval } from '../../plan/plan.js';
+import { planRemoval, releasableNames } from '../../plan/plan.js';
 import { appPaths } from '../../render/paths.js';
 import { computePlan } from '../../runtime.js';
 import { type Command, EXIT_FAILED, EXIT_OK, UsageError, UserError } from '../command.js';
@@ -36,7 +36,11 @@ export const removeCommand: Command = {
           io.err(`moved ${r.file} to ${r.file}.removed`);
         }
         const current = p.current.apps.get(app);
-        const steps = current ? planRemoval(current) : [];
+        const others = [...p.current.apps.values()].filter((o) => o.name !== app);
+        const desired = p.desired.filter((d) => d.app.name !== app);
+        const steps = current
+          ? planRemoval(current, releasableNames(current, others, desired, config.dataDir))
+          : [];
         if (steps.some((s) => s.kind === 'delete-unit')) steps.push({ kind: 'daemon-reload' });
         const res = await execute(steps, {
           systemd: rt.systemd,
