@@ -4,6 +4,7 @@
 import { stat } from 'node:fs/promises';
 import type { BuildSpec } from '../recipe/app.js';
 import { type Podman, preloadArchives } from '../podman/podman.js';
+import { pullWithProgress } from './pull-progress.js';
 import { type FreeBytes, MiB, requireSpace } from './space.js';
 
 export interface ImageDeps {
@@ -42,7 +43,7 @@ export async function ensureImage(ref: string, deps: ImageDeps, build?: BuildSpe
   }
   await requireSpace(`pull ${ref}`, await deps.storePath(), PULL_FLOOR, deps.free);
   deps.onProgress(`pulling ${ref}`);
-  await deps.podman.pull(ref, deps.onProgress);
+  await pullWithProgress(deps.podman, ref, deps.onProgress);
 }
 
 /** Removes names berth gave an app's images; an image left with none is deleted by podman, one a container uses stays. */

@@ -1,7 +1,9 @@
 // An app's update candidate: a registry reference is pulled again, a localhost/ reference
 // is read again (someone built or loaded a new image under it). Nothing here touches the
 // running app: the candidate only lands in podman's store.
-import { buildImage } from '../exec/images.js';
+import { buildImage, PULL_FLOOR } from '../exec/images.js';
+import { requireSpace } from '../exec/space.js';
+import { pullWithProgress } from '../exec/pull-progress.js';
 import type { Podman } from '../podman/podman.js';
 import type { App } from '../recipe/app.js';
 import type { Pin } from './record.js';
@@ -24,8 +26,11 @@ export async function resolveCandidate(
       throw new CandidateError(`${err.message}; ${app.name} keeps running its pinned image`);
     });
   } else if (!isLocalRef(ref)) {
+    await requireSpace(`pull ${ref}`, await podman.storePath(), PULL_FLOOR).catch((err: Error) => {
+      throw new CandidateError(`${err.message}; ${app.name} keeps running its pinned image`);
+    });
     onProgress(`pulling ${ref}`);
-    await podman.pull(ref, onProgress).catch((err: Error) => {
+    await pullWithProgress(podman, ref, onProgress).catch((err: Error) => {
       throw new CandidateError(`${err.message}; ${app.name} keeps running its pinned image`);
     });
   }

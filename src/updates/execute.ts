@@ -46,6 +46,10 @@ async function pin(s: Extract<Step, { kind: 'pin-image' }>, deps: UpdateStepDeps
     };
   });
   await deps.podman.tag(id, pinRef(deps.dataDir, s.app));
+  // Another program may change the image's names at the same moment (podman loses one of two
+  // such writes): the pin must be there before the unit runs it.
+  if ((await deps.podman.imageId(pinRef(deps.dataDir, s.app))) !== id)
+    await deps.podman.tag(id, pinRef(deps.dataDir, s.app));
   if (previous) await deps.podman.tag(previous.id, pinRef(deps.dataDir, s.app, 'previous'));
   else await deps.podman.untag(pinRef(deps.dataDir, s.app, 'previous'));
 }

@@ -250,10 +250,11 @@ describe('build: recipes, remove and prune', () => {
   const containerfile = (v: string, extra = '') =>
     `FROM localhost/berth/busybox:1.35.0\nLABEL berth.test.build=${v}\n${extra}CMD ["sh", "-c", "mkdir -p /www; echo ${v} > /www/version; exec httpd -f -p 80 -h /www"]\n`;
   const builtVersion = async () => (await httpGet('http://127.0.0.1:18503/version', 20_000)).body.trim();
+  // "name id" per name (a format, not JSON: a store with many images lists megabytes of it).
   const imageNames = async () =>
-    (
-      JSON.parse(await box.podman(['images', '--format=json'])) as { Id: string; Names?: string[] | null }[]
-    ).flatMap((i) => (i.Names ?? []).map((n) => `${n} ${i.Id}`));
+    (await box.podman(['images', '--no-trunc', '--format={{.Repository}}:{{.Tag}} {{.ID}}']))
+      .split('\n')
+      .filter(Boolean);
   const builds: string[] = [];
 
   it('an app built from its Containerfile runs; --check is up to date until the Containerfile changes', async () => {
@@ -303,5 +304,40 @@ describe('build: recipes, remove and prune', () => {
     expect((await imageNames()).filter((n) => /berth-(pin|build)\/[0-9a-f]{8}\/upd-b:/.test(n))).toEqual([]);
     const left = (await box.podman(['images', '-a', '--format={{.ID}}'])).split('\n');
     for (const id of builds) expect(left).not.toContain(id.slice(0, 12));
+  });
+});
+
+describe('update policy (berth-update.timer runs berth update --automatic)', () => {
+  it('manual apps are left alone, notify apps show "update available", auto apps are updated; a rejected candidate is skipped', async () => {
+    const recipeWith = (name: string, port: number, policy: string) =>
+      `name: ${name}\nimage: ${LIVE}\ninit: true\nports: ["127.0.0.1:${port}:80"]\nstop_timeout: 2s\nupdate: {policy: ${policy}, stable_for: 2s}\n`;
+    await moveTag('v1');
+    await box.writeRecipe('pm.yaml', recipeWith('upd-pm', 18511, 'manual'));
+    await box.writeRecipe('pn.yaml', recipeWith('upd-pn', 18512, 'notify'));
+    await box.writeRecipe('pa.yaml', recipeWith('upd-pa', 18513, 'auto'));
+    await box.berth(['apply']);
+    await moveTag('v2');
+    const r = await box.berth(['update', '--automatic', 'upd-pm', 'upd-pn', 'upd-pa']);
+    expect(r.stdout).toContain('upd-pm: skipped: policy: manual');
+    expect(r.stdout).toContain('upd-pn: update available');
+    expect(r.stdout).toContain('upd-pa: updated');
+    expect(readRecord(dataDir(), 'upd-pn').current?.id).toBe(ids.v1);
+    expect(readRecord(dataDir(), 'upd-pa').current?.id).toBe(ids.v2);
+    const status = JSON.parse((await box.berth(['status', '--json'])).stdout) as AppStatus[];
+    expect(status.find((a) => a.app === 'upd-pn')?.updateAvailable).toBe(
+      `${ids.v1!.slice(0, 12)} → ${ids.v2!.slice(0, 12)}`,
+    );
+    expect((await box.berth(['status'])).stdout).toMatch(
+      /^upd-pn: update available [0-9a-f]{12} → [0-9a-f]{12}/m,
+    );
+
+    // A candidate that failed its gate is not tried again automatically.
+    await moveTag('v2-crash');
+    expect((await box.berth(['update', '--automatic', 'upd-pa'], { allowFail: true })).stdout).toContain(
+      'upd-pa: rolled back',
+    );
+    const again = await box.berth(['update', '--automatic', 'upd-pa']);
+    expect(again.stdout).toContain('upd-pa: skipped: this candidate failed its gate before');
+    expect(readRecord(dataDir(), 'upd-pa').current?.id).toBe(ids.v2);
   });
 });

@@ -4,16 +4,18 @@ import { formatDiagnostic } from '../../recipe/diagnostics.js';
 import { apply } from '../../runtime.js';
 import { type CommandContext, EXIT_FAILED, EXIT_OK } from '../command.js';
 import { withRuntime } from '../connect.js';
+import { progressPrinter } from '../progress.js';
 
 export async function applyLocally({ config, options, io }: CommandContext): Promise<number> {
   const t0 = performance.now();
+  const progress = progressPrinter(io);
   const r = await withRuntime(config, (rt) =>
     apply(rt, (e) => {
       if (options.json) return;
       const prefix = 'step' in e && 'app' in e.step ? `${e.step.app}: ` : '';
       if (e.type === 'step-done') io.out(`${prefix}${describeStep(e.step)} (${Math.round(e.ms)} ms)`);
       if (e.type === 'step-failed') io.out(`${prefix}FAILED ${describeStep(e.step)}: ${e.error}`);
-      if (e.type === 'progress') io.out(`${e.app}: ${e.line}`);
+      if (e.type === 'progress') progress(e.app, e.line);
     }),
   );
   const invalid = r.recipes.results.filter((x) => !x.app).length;

@@ -7,6 +7,7 @@ import { type AppUpdate, runRollback, runUpdates, UnknownAppError } from '../../
 import type { ExecEvent } from '../../exec/executor.js';
 import { type Command, EXIT_FAILED, EXIT_OK, type Io, UsageError, UserError } from '../command.js';
 import { appArg, withRuntime } from '../connect.js';
+import { progressPrinter } from '../progress.js';
 
 const pinText = (p: { ref: string; id: string } | undefined) => (p ? `${p.ref} (${shortId(p.id)})` : '-');
 
@@ -53,7 +54,7 @@ export const updateCommand: Command = {
         apps,
         check: options.check === true,
         automatic: options.automatic === true,
-        ...(options.json ? {} : { onEvent: stepPrinter(io), onProgress: (app, l) => io.err(`${app}: ${l}`) }),
+        ...(options.json ? {} : { onEvent: stepPrinter(io), onProgress: progressPrinter(io) }),
       }),
     ).catch((err: unknown) => {
       if (err instanceof UnknownAppError) throw new UserError(err.message);
