@@ -7,6 +7,7 @@ import type { DesiredApp } from '../state/desired.js';
 import type { ServiceManager, UnitState } from '../systemd/manager.js';
 import { PHASE, type Step } from '../plan/steps.js';
 import { faultPoint } from './faults.js';
+import { ImageNames } from './names.js';
 import { makeDirs, makeSecrets, writeAppFiles } from './files.js';
 import { ensureImage, releaseImages } from './images.js';
 import type { FreeBytes } from './space.js';
@@ -52,19 +53,8 @@ const appOf = (s: Step) => ('app' in s ? s.app : '');
 interface PassMemo {
   loads: Map<string, Promise<void>>;
   storePath?: Promise<string>;
-  /**
-   * Image names are changed one at a time: podman's tag reads an image's names and writes
-   * them back, so two at once on one image lose one (seen: apps pinned to one image in
-   * parallel, one pin tag missing).
-   */
-  names: Promise<unknown>;
-}
-
-/** Runs a change of image names after the ones before it in this pass (see PassMemo.names). */
-function oneAtATime(memo: PassMemo, fn: () => Promise<void>): Promise<void> {
-  const p = memo.names.then(fn, fn);
-  memo.names = p.catch(() => undefined);
-  return p;
+  /** Image names are changed one at a time, and batched (see names.ts). */
+  names: ImageNames;
 }
 
 async function runStep(s: Step, deps: ExecDeps, memo: PassMemo): Promise<void> {
@@ -84,17 +74,15 @@ async function runStep(s: Step, deps: ExecDeps, memo: PassMemo): Promise<void> {
       );
     }
   };
-  if (isUpdateStep(s)) {
-    const run = () =>
-      runUpdateStep(s, {
-        systemd: deps.systemd,
-        podman: deps.podman,
-        dataDir: deps.dataDir,
-        ...(deps.free ? { free: deps.free } : {}),
-        ...(deps.lastOutput ? { lastOutput: deps.lastOutput } : {}),
-      });
-    return s.kind === 'pin-image' ? oneAtATime(memo, run) : run();
-  }
+  if (isUpdateStep(s))
+    return runUpdateStep(s, {
+      systemd: deps.systemd,
+      podman: deps.podman,
+      dataDir: deps.dataDir,
+      ...(deps.free ? { free: deps.free } : {}),
+      ...(deps.lastOutput ? { lastOutput: deps.lastOutput } : {}),
+      names: memo.names,
+    });
   switch (s.kind) {
     case 'stop':
       return job('stop', deps.systemd.stop(s.unit), s.unit);
@@ -128,7 +116,7 @@ async function runStep(s: Step, deps: ExecDeps, memo: PassMemo): Promise<void> {
         s.build,
       );
     case 'release-images':
-      return oneAtATime(memo, () => releaseImages(deps.podman, s.names));
+      return memo.names.serial(() => releaseImages(deps.podman, s.names));
     case 'remove-image':
       if (await deps.podman.imageExists(s.id)) await deps.podman.removeImage(s.id);
       return;
@@ -168,7 +156,7 @@ async function bounded<T>(items: readonly T[], limit: number, fn: (x: T) => Prom
 export async function execute(steps: readonly Step[], deps: ExecDeps): Promise<ExecResult> {
   const result: ExecResult = { done: [], failed: [], skipped: [] };
   const failedApps = new Set<string>();
-  const memo: PassMemo = { loads: new Map(), names: Promise.resolve() };
+  const memo: PassMemo = { loads: new Map(), names: new ImageNames(deps.podman) };
   const limit = deps.concurrency ?? 12;
   const dependsOnFailed = (app: string) =>
     deps.desired.get(app)?.app.dependsOn.some((x) => failedApps.has(x.app)) ?? false;

@@ -253,9 +253,23 @@ export class Podman {
     return r.code === 0 ? r.stdout.trim() || undefined : undefined;
   }
 
-  /** Gives an image (by ID) one more name. */
-  async tag(id: string, ref: string): Promise<void> {
-    await this.ok(['tag', id, ref]);
+  /** Gives an image (by ID) more names. */
+  async tag(id: string, ...refs: string[]): Promise<void> {
+    await this.ok(['tag', id, ...refs]);
+  }
+
+  /**
+   * Image ID (without "sha256:") by every name in the store, from one listing. A format, not
+   * JSON: podman's JSON carries each image's history, megabytes for a hundred images.
+   */
+  async imageNames(): Promise<Map<string, string>> {
+    const out = await this.ok(['images', '--no-trunc', '--format={{.ID}} {{.Repository}}:{{.Tag}}']);
+    const names = new Map<string, string>();
+    for (const line of out.split('\n')) {
+      const [id, name] = line.trim().split(' ');
+      if (id && name && name !== '<none>:<none>') names.set(name, id.replace(/^sha256:/, ''));
+    }
+    return names;
   }
 
   /** Takes one name off an image; the image stays while it has other names or containers. */

@@ -85,7 +85,8 @@ export function startReadCurrent(deps: ReadDeps): (desired: readonly DesiredApp[
       : Promise.resolve([]);
     // One listing answers for every app's image and pin tags, where a check per ref would
     // start a podman process for each.
-    const imagesP = enabled.length > 0 ? deps.podman.listImages() : Promise.resolve([]);
+    const imagesP =
+      enabled.length > 0 ? deps.podman.imageNames() : Promise.resolve(new Map<string, string>());
     const disk = new Map(desired.map((d) => [d.app.name, onDisk(d, deps.dataDir)]));
     const [units, states, containers, networks, images] = await Promise.all([
       unitsP,
@@ -116,10 +117,28 @@ export function startReadCurrent(deps: ReadDeps): (desired: readonly DesiredApp[
     return {
       dataDir: deps.dataDir,
       apps,
-      images: new Map(images.flatMap((i) => [...i.names, ...i.digests].map((n) => [n, i.id] as const))),
+      images: await withPinnedIds(images, apps, deps.podman),
       networks: new Set(networks.filter((n) => n.startsWith(networkName('')))),
     };
   };
+}
+
+/**
+ * A pinned image that lost every name (someone untagged it) is still the app's image: its
+ * ID is added as a name of itself, so the planner puts the pin tag back instead of pinning
+ * whatever the recipe's tag names now. Asked only for such images (rare).
+ */
+async function withPinnedIds(
+  images: Map<string, string>,
+  apps: Map<string, CurrentApp>,
+  podman: Podman,
+): Promise<Map<string, string>> {
+  const known = new Set(images.values());
+  const ids = [...apps.values()].flatMap((a) => [a.record.current?.id, a.record.previous?.id]);
+  const unnamed = [...new Set(ids)].filter((id): id is string => !!id && !known.has(id));
+  const found = await Promise.all(unnamed.map(async (id) => ((await podman.imageExists(id)) ? id : '')));
+  for (const id of found) if (id) images.set(id, id);
+  return images;
 }
 
 /** systemd's view of the apps that have a unit file, by app name; a unit it cannot read is left out. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Step } from '../plan/steps.js';
 import type { Podman } from '../podman/podman.js';
 import { appPaths, pinRef } from '../render/paths.js';
+import { ImageNames } from '../exec/names.js';
 import type { FreeBytes } from '../exec/space.js';
 import type { ServiceManager } from '../systemd/manager.js';
 import { runGate } from './gate.js';
@@ -19,6 +20,8 @@ export interface UpdateStepDeps {
   /** The failed version's last output, kept beside the history when its gate fails. */
   lastOutput?: (app: string) => Promise<string[]>;
   gatePollMs?: number;
+  /** The pass's image-name changes (one at a time, batched). */
+  names?: ImageNames;
 }
 
 type UpdateStep = Extract<
@@ -36,7 +39,9 @@ async function pin(s: Extract<Step, { kind: 'pin-image' }>, deps: UpdateStepDeps
   if (!id) throw new Error(`image ${s.ref} is not in podman's store`);
   let previous: Pin | undefined = s.previous;
   if (previous && !(await deps.podman.imageExists(previous.id))) previous = undefined;
+  let hadPrevious = false;
   await updateRecord(deps.dataDir, s.app, (r) => {
+    hadPrevious = r.previous !== undefined;
     const same = r.current?.id === id && r.current.ref === s.ref;
     const { previous: _old, ...rest } = r;
     return {
@@ -45,13 +50,10 @@ async function pin(s: Extract<Step, { kind: 'pin-image' }>, deps: UpdateStepDeps
       ...(previous ? { previous } : {}),
     };
   });
-  await deps.podman.tag(id, pinRef(deps.dataDir, s.app));
-  // Another program may change the image's names at the same moment (podman loses one of two
-  // such writes): the pin must be there before the unit runs it.
-  if ((await deps.podman.imageId(pinRef(deps.dataDir, s.app))) !== id)
-    await deps.podman.tag(id, pinRef(deps.dataDir, s.app));
-  if (previous) await deps.podman.tag(previous.id, pinRef(deps.dataDir, s.app, 'previous'));
-  else await deps.podman.untag(pinRef(deps.dataDir, s.app, 'previous'));
+  const names = deps.names ?? new ImageNames(deps.podman);
+  await names.tag(id, pinRef(deps.dataDir, s.app));
+  if (previous) await names.tag(previous.id, pinRef(deps.dataDir, s.app, 'previous'));
+  else if (hadPrevious) await names.serial(() => deps.podman.untag(pinRef(deps.dataDir, s.app, 'previous')));
 }
 
 export async function runUpdateStep(s: UpdateStep, deps: UpdateStepDeps): Promise<void> {

@@ -344,3 +344,36 @@ describe('update policy (berth-update.timer runs berth update --automatic)', () 
     expect(readRecord(dataDir(), 'upd-pa').current?.id).toBe(ids.v2);
   });
 });
+
+describe('berth rollback --data', () => {
+  it('puts back the data as it was before the update; what was written since is moved aside', async () => {
+    await moveTag('v1');
+    await box.writeRecipe(
+      'r.yaml',
+      `name: upd-r\nimage: ${LIVE}\ninit: true\nports: ["127.0.0.1:18521:80"]\nstop_timeout: 2s\nvolumes:\n  data: {target: /data}\nupdate: {stable_for: 2s}\n`,
+    );
+    await box.berth(['apply']);
+    const data = join(dataDir(), 'apps', 'upd-r', 'data');
+    await writeFile(join(data, 'before'), 'written on v1\n');
+    await moveTag('v2');
+    expect((await box.berth(['update', 'upd-r'])).stdout).toContain('upd-r: updated');
+    await writeFile(join(data, 'after'), 'written on v2\n');
+
+    const refused = await box.berth(['rollback', 'upd-r', '--data'], { allowFail: true });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/what it wrote since is moved aside\. Add --yes/);
+
+    const r = await box.berth(['rollback', 'upd-r', '--data', '--yes']);
+    expect(r.stdout).toContain('upd-r: back on');
+    expect(readRecord(dataDir(), 'upd-r').current?.id).toBe(ids.v1);
+    expect(await readdir(data)).toEqual(expect.arrayContaining(['before', 'schema']));
+    expect(await readdir(data)).not.toContain('after');
+    const aside = join(dataDir(), 'apps', 'upd-r', '.aside');
+    const moved = (await readdir(aside)).sort().at(-1)!;
+    expect(await readFile(join(aside, moved, 'data', 'after'), 'utf8')).toBe('written on v2\n');
+    expect(readHistory(dataDir(), 'upd-r').at(-1)).toMatchObject({
+      result: 'rolled-back',
+      reason: 'berth rollback --data',
+    });
+  });
+});
