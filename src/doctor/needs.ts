@@ -71,7 +71,11 @@ function appPorts(app: App): Port[] {
 }
 
 /** Every port the enabled apps need, once per app, port and protocol. */
-export function portNeeds(apps: readonly App[], advertiser: AdvertiserChoice): PortNeed[] {
+export function portNeeds(
+  apps: readonly App[],
+  advertiser: AdvertiserChoice,
+  web?: { host?: string; port: number },
+): PortNeed[] {
   const seen = new Set<string>();
   const out: PortNeed[] = [];
   const add = (app: string, p: Port) => {
@@ -87,5 +91,12 @@ export function portNeeds(apps: readonly App[], advertiser: AdvertiserChoice): P
     apps.some((a) => a.enabled && a.advertise.length)
   )
     add('berth', { port: 5353, protocol: 'udp', why: 'mDNS', shared: true });
+  if (web && web.port > 0)
+    add('berth', {
+      port: web.port,
+      protocol: 'tcp',
+      ...(web.host ? { bind: web.host } : {}),
+      why: 'the status page',
+    });
   return out;
 }

@@ -4,6 +4,7 @@
 import type { AdvertiserChoice } from '../advertise/choose.js';
 import { belongsTo, berthContainerOf, type Holder, socketHolders } from './holders.js';
 import { type PortNeed, portNeeds } from './needs.js';
+import { parseWebSetting, type WebListen } from '../web/listen.js';
 import { type BoundSocket, boundSockets, overlaps } from './procnet.js';
 import type { CheckResult, DoctorDeps, DoctorFacts } from './types.js';
 
@@ -49,7 +50,13 @@ function fixFor(c: Conflict, who: string): string {
 
 export async function checkPorts(deps: DoctorDeps, facts: DoctorFacts): Promise<CheckResult[]> {
   const [{ apps }, advertiser] = await Promise.all([facts.recipes(), facts.advertiser()]);
-  const needs = portNeeds(apps, advertiser);
+  let web: WebListen;
+  try {
+    web = parseWebSetting(deps.env.BERTH_WEB, deps.config.user);
+  } catch {
+    // A bad BERTH_WEB: the supervisor runs without the page, so it needs no port.
+  }
+  const needs = portNeeds(apps, advertiser, web);
   if (needs.length === 0) return [{ id: 'ports', status: 'ok', summary: 'the recipes need no host ports' }];
   const sockets = await boundSockets(deps.procRoot);
   const candidates = needs.flatMap((need) =>

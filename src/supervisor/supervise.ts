@@ -20,6 +20,9 @@ import { type ControlRequest, serveControl } from './control.js';
 import { type FailureOptions, trackFailures } from './failures.js';
 import { type Notifier, watchdogIntervalMs } from './notify.js';
 import { watchRecipes } from './watch.js';
+import { readModel } from '../web/model.js';
+import { Sampler } from '../web/samples.js';
+import { startWebServer, type WebServer } from '../web/server.js';
 
 export interface SuperviseDeps {
   rt: Runtime;
@@ -30,6 +33,8 @@ export interface SuperviseDeps {
   advertiser?: Advertiser;
   /** Retry and recovery timing for failing apps (tests shorten it). */
   failureOptions?: Partial<FailureOptions>;
+  /** The status page: where it listens (BERTH_WEB); none when off. */
+  web?: { host?: string; port: number };
 }
 
 export interface ReadySummary {
@@ -67,7 +72,14 @@ export function startSupervisor({
   debounceMs = 300,
   advertiser,
   failureOptions,
+  web,
 }: SuperviseDeps): Supervisor {
+  let page: WebServer | undefined;
+  const sampler = new Sampler(
+    rt.systemd,
+    () => [...followed.keys()],
+    () => page?.changed(),
+  );
   // Advertising: what each app should announce follows its unit state (from systemd's
   // PropertiesChanged) and its health (from podman's health_status events).
   const apps = new Map<string, App>();
@@ -157,6 +169,7 @@ export function startSupervisor({
       const app = appOfUnit(u);
       const off = await rt.systemd
         .follow(u, (s) => {
+          page?.changed();
           const active = s.activeState === 'active';
           if (runState.get(app)?.active !== active) {
             runState.set(app, { active });
@@ -201,6 +214,7 @@ export function startSupervisor({
         'pass done',
       );
       await follow(r);
+      page?.changed();
       await syncAds(r.desired.map((d) => d.app));
       if (output.target === 'file')
         await Promise.all(r.desired.map((d) => boundAppLogs(d.app.name, rt.config.dataDir).catch(() => {})));
@@ -271,6 +285,36 @@ export function startSupervisor({
       return undefined;
     });
     if (server) cleanups.push(() => server.close());
+    if (web) {
+      const published = (app: string) =>
+        (advertiser?.published() ?? [])
+          .filter((p) => p.app === app)
+          .map((p) => `${p.announcedAs} (${p.type} ${p.port})`);
+      page = await startWebServer({
+        ...web,
+        model: () => readModel(rt, published, sampler.all()),
+        onClients: (n) => sampler.setActive(n > 0),
+      }).catch((err: Error) => {
+        log.error({ error: err.message, port: web.port }, 'cannot serve the status page');
+        return undefined;
+      });
+      if (page) {
+        log.info({ port: page.port }, 'status page listening');
+        // Announced so phones and laptops find it as "berth on <host>".
+        await advertiser
+          ?.set('_web', [
+            {
+              name: `berth on ${rt.config.hostname}`,
+              type: '_http._tcp',
+              port: page.port,
+              txt: { path: '/' },
+            },
+          ])
+          .catch(() => undefined);
+        const p = page;
+        cleanups.push(() => void p.close());
+      }
+    }
     return summary;
   })();
 
@@ -281,6 +325,7 @@ export function startSupervisor({
       stopped = true;
       await ready.catch(() => undefined);
       for (const c of cleanups) c();
+      sampler.stop();
       for (const off of followed.values()) off();
       failures.close();
       stopHealthEvents?.();

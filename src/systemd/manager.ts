@@ -40,6 +40,11 @@ export interface ServiceManager {
    * of a hundred units costs a hundred large replies). Optional: without it, state() per unit.
    */
   summaries?(units: readonly string[]): Promise<Map<string, UnitSummary>>;
+  /**
+   * systemd's own accounting of a unit: memory now (bytes) and CPU used so far (ns). Either
+   * is undefined where the manager does not account it. Optional.
+   */
+  accounting?(unit: string): Promise<{ memory?: number; cpuNsec?: number }>;
   /** Calls back with a unit's new state whenever its properties change, until the returned function is called. */
   follow(unit: string, onChange: (s: UnitState) => void): Promise<() => void>;
   close(): void;
@@ -259,6 +264,18 @@ export class DbusServiceManager implements ServiceManager {
       [UNIT, name],
     );
     return (v as dbus.Variant | undefined)?.value;
+  }
+
+  async accounting(unit: string): Promise<{ memory?: number; cpuNsec?: number }> {
+    const s = await this.getAll(unit, 'org.freedesktop.systemd1.Service');
+    // (uint64)-1 means "not accounted".
+    const num = (k: string) => {
+      const v = s[k]?.value as bigint | number | undefined;
+      return v === undefined || BigInt(v) === 0xffffffffffffffffn ? undefined : Number(v);
+    };
+    const memory = num('MemoryCurrent');
+    const cpuNsec = num('CPUUsageNSec');
+    return { ...(memory !== undefined ? { memory } : {}), ...(cpuNsec !== undefined ? { cpuNsec } : {}) };
   }
 
   async state(unit: string): Promise<UnitState> {

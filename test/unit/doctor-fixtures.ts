@@ -68,7 +68,8 @@ export function fakeDeps(over: Partial<DoctorDeps> & { dir: string }): DoctorDep
     root: '/',
     staticOnly: false,
     config,
-    env: {},
+    // The status page's port is counted by its own test (doctor-ports).
+    env: { BERTH_WEB: 'off' },
     recipesDir: config.recipesDir,
     runner: async () => ({ code: 127, stdout: '', stderr: 'no podman in unit tests' }),
     connectManager: async () => ({ version: '252' }),

@@ -196,6 +196,15 @@ describe('ports held by other processes (fake /proc)', () => {
     );
   });
 
+  it("the status page's port counts (port 80 by default for the system service)", async () => {
+    const dir = await tempDir();
+    const procRoot = await fakeProc(dir, {}, []);
+    const deps = await depsWith(dir, [web(8080)], { procRoot, env: {} });
+    expect((await checkPorts(deps, makeFacts(deps)))[0]?.summary).toBe(
+      '2 host ports the recipes need: none held by another program',
+    );
+  });
+
   it('all free is one ok line', async () => {
     const dir = await tempDir();
     const procRoot = await fakeProc(dir, {}, []);

@@ -10,6 +10,7 @@ import { startSupervisor } from '../../supervisor/supervise.js';
 import { systemdNotify } from '../../supervisor/notify.js';
 import { type Command, EXIT_OK, UserError } from '../command.js';
 import { connectRuntime } from '../connect.js';
+import { parseWebSetting, type WebListen } from '../../web/listen.js';
 
 /** Who answers mDNS: the choice doctor also reports (src/advertise/choose.ts). */
 async function makeAdvertiser(config: Config): Promise<Advertiser | undefined> {
@@ -35,7 +36,20 @@ export const superviseCommand: Command = {
     const rt = await connectRuntime(config);
     const advertiser = await makeAdvertiser(config);
     log.info({ advertiser: advertiser?.kind ?? 'off' }, 'starting');
-    const sup = startSupervisor({ rt, log, notify: systemdNotify, ...(advertiser ? { advertiser } : {}) });
+    let web: WebListen;
+    try {
+      web = parseWebSetting(process.env.BERTH_WEB, config.user);
+    } catch (err) {
+      // A bad setting never keeps the apps from being applied: berth runs without the page.
+      log.error((err as Error).message);
+    }
+    const sup = startSupervisor({
+      rt,
+      log,
+      notify: systemdNotify,
+      ...(advertiser ? { advertiser } : {}),
+      ...(web ? { web } : {}),
+    });
     process.on('SIGHUP', () => void sup.applyNow());
     void sup.ready.then(async ({ running, failed }) => {
       const line = readyLine(running, failed);

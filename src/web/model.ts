@@ -1,0 +1,53 @@
+// What the status page shows, read from the same places `berth status` reads, plus the
+// host: its name, addresses, OS and free space. Secrets, env values and files: content
+// never enter the model (AppStatus carries none of them).
+import { readFile, statfs } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import { computePlan, type Runtime } from '../runtime.js';
+import { appStatuses } from '../status.js';
+import type { HostInfo, PageModel, Samples } from './page.js';
+
+async function osName(): Promise<string> {
+  const text = await readFile('/etc/os-release', 'utf8').catch(() => '');
+  return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text)?.[1] ?? 'Linux';
+}
+
+function addresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && !a.internal && (a.family === 'IPv4' || !a.address.startsWith('fe80')))
+    .map((a) => a!.address);
+}
+
+export async function hostInfo(rt: Runtime): Promise<HostInfo> {
+  const fs = await statfs(rt.config.dataDir).catch(() => undefined);
+  return {
+    name: rt.config.hostname,
+    addresses: addresses(),
+    os: await osName(),
+    ...(fs ? { freeBytes: fs.bavail * fs.bsize } : {}),
+    dataDir: rt.config.dataDir,
+  };
+}
+
+export async function readModel(
+  rt: Runtime,
+  advertised: (app: string) => string[],
+  samples: ReadonlyMap<string, Samples>,
+): Promise<PageModel> {
+  const [apps, plan, host] = await Promise.all([appStatuses(rt), computePlan(rt), hostInfo(rt)]);
+  return {
+    host,
+    apps: apps.map((a) => ({ ...a, advertised: advertised(a.app) })),
+    errors: plan.recipes.diagnostics.map((d) => ({
+      file: d.file,
+      line: d.line,
+      col: d.col,
+      message: d.message,
+      // An env value or a file's content is never shown, even on a line with an error.
+      ...(d.source !== undefined && !/^(env|files)\b/.test(d.field ?? '') ? { source: d.source } : {}),
+    })),
+    samples,
+    at: new Date().toISOString(),
+  };
+}

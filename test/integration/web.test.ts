@@ -1,0 +1,182 @@
+// The status page, served by the real supervisor (units/berth.service on a user manager)
+// on loopback: what it shows, live updates over SSE within 2 s, read-only and hardened, and
+// no secret, env value or file content in any response.
+import http from 'node:http';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppStatus } from '../../src/status.js';
+import {
+  type Appliance,
+  ensureTestImages,
+  repoRoot,
+  startAppliance,
+  until,
+  webRecipe,
+} from '../harness/appliance.js';
+
+const PORT = 18701;
+const BASE = `http://127.0.0.1:${PORT}`;
+const PLANTED = ['planted-env-value-7fq2', 'planted-file-content-9xk4'];
+let box: Appliance;
+
+const get = async (path: string, init: RequestInit = {}) => {
+  const r = await fetch(`${BASE}${path}`, { ...init, signal: AbortSignal.timeout(5000) });
+  return { status: r.status, headers: r.headers, body: await r.text() };
+};
+
+beforeAll(async () => {
+  await ensureTestImages();
+  box = await startAppliance('wb');
+  await box.writeRecipe(
+    'a.yaml',
+    webRecipe(
+      'wb',
+      'a',
+      18702,
+      `env:\n  TOKEN: ${PLANTED[0]}\n  PW: "\${secret:pw}"\nfiles:\n  c.txt: {target: /c.txt, content: ${PLANTED[1]}}\n`,
+    ),
+  );
+  await box.writeRecipe('b.yaml', webRecipe('wb', 'b', 18703));
+  const root = repoRoot();
+  const unitText = (await readFile(join(root, 'units', 'berth.service'), 'utf8'))
+    .replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `)
+    .replace('/usr/lib/berth/', `${root}/`)
+    .replace(
+      '[Service]\n',
+      `[Service]\nEnvironment=BERTH_WEB=127.0.0.1:${PORT}\nStandardOutput=append:${join(box.root, 'berth.log')}\n`,
+    );
+  await writeFile(join(box.config.unitDir, 'berth.service'), unitText);
+  await box.runtime.systemd.reload();
+  expect(await box.runtime.systemd.start('berth.service')).toBe('done');
+  await until(
+    'the page answers',
+    async () => (await get('/').catch(() => undefined))?.status === 200,
+    30_000,
+  );
+}, 180_000);
+
+afterAll(async () => {
+  await box?.runtime.systemd.stop('berth.service').catch(() => undefined);
+  await box?.stop();
+});
+
+describe('the status page', () => {
+  it('lists every app with its state, ports as links, and the host', async () => {
+    const r = await get('/');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(r.body).toContain('<h1>berth on berthtest</h1>');
+    for (const app of ['wb-a', 'wb-b'])
+      expect(r.body).toMatch(new RegExp(`<th scope="row">${app}</th>\\s*<td><span class="state ok">active`));
+    // A port bound to loopback is shown, not linked (it cannot be opened from the LAN).
+    expect(r.body).toContain('127.0.0.1:18702-&gt;80/tcp');
+  });
+
+  it('/api/status mirrors berth status --json', async () => {
+    const api = JSON.parse((await get('/api/status')).body) as AppStatus[];
+    const cli = JSON.parse((await box.berth(['status', '--json'])).stdout) as AppStatus[];
+    expect(api.map((a) => [a.app, a.state, a.image])).toEqual(cli.map((a) => [a.app, a.state, a.image]));
+  });
+
+  it('is read-only and hardened: GET and HEAD only, no bodies, a strict CSP, no framing', async () => {
+    const r = await get('/');
+    expect(r.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(r.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(r.headers.get('x-frame-options')).toBe('DENY');
+    expect((await get('/', { method: 'HEAD' })).body).toBe('');
+    expect((await get('/', { method: 'POST' })).status).toBe(405);
+    expect((await get('/api/status', { method: 'DELETE' })).status).toBe(405);
+    expect((await get('/nope')).status).toBe(404);
+    // A request with a body is refused.
+    const withBody = await new Promise<number>((resolve, reject) => {
+      const req = http.request(`${BASE}/`, { method: 'GET', headers: { 'content-length': '5' } }, (res) =>
+        resolve(res.statusCode ?? 0),
+      );
+      req.on('error', reject);
+      req.end('hello');
+    });
+    expect(withBody).toBe(413);
+    // Oversized headers are refused by the server itself.
+    const big = await new Promise<number>((resolve) => {
+      const req = http.request(`${BASE}/`, { headers: { 'x-big': 'x'.repeat(20_000) } }, (res) =>
+        resolve(res.statusCode ?? 0),
+      );
+      req.on('error', () => resolve(0));
+      req.end();
+    });
+    expect([0, 431]).toContain(big);
+  });
+
+  it('weighs well under 100 KB with everything it loads, and loads nothing from elsewhere', async () => {
+    const page = await get('/');
+    const assets = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    const local = assets.filter((a) => a.startsWith('/'));
+    expect(assets.filter((a) => !a.startsWith('/') && !a.startsWith(`http://`))).toEqual([]);
+    const sizes = await Promise.all(local.map(async (a) => (await get(a)).body.length));
+    expect(page.body.length + sizes.reduce((a, b) => a + b, 0)).toBeLessThan(100_000);
+  });
+
+  it('changes reach an open page within 2 s (Server-Sent Events), and a broken recipe shows its line', async () => {
+    const ac = new AbortController();
+    const r = await fetch(`${BASE}/events`, { signal: ac.signal });
+    expect(r.headers.get('content-type')).toBe('text/event-stream');
+    const reader = r.body!.getReader();
+    let text = '';
+    const seen = (re: RegExp, ms: number) =>
+      until(
+        `the live page shows ${re}`,
+        async () => {
+          const { value } = await Promise.race([
+            reader.read(),
+            new Promise<{ value: undefined }>((res) => setTimeout(() => res({ value: undefined }), 200)),
+          ]);
+          if (value) text += Buffer.from(value).toString();
+          return re.test(text);
+        },
+        ms,
+      );
+    await box.runtime.systemd.stop('berth-wb-b.service');
+    const t0 = Date.now();
+    await seen(
+      /id="app-wb-b">\ndata: <th scope="row">wb-b<\/th>\ndata: <td><span class="state (warn|bad)">(inactive|failed)/,
+      5000,
+    );
+    expect(Date.now() - t0).toBeLessThan(2000);
+
+    text = '';
+    await box.writeRecipe('c.yaml', 'name: wb-c\nimage: localhost/berth/busybox:1.35.0\nports: ["nope"]\n');
+    await seen(/c\.yaml:3:\d+/, 10_000);
+    expect(text).toContain('ports: [&quot;nope&quot;]');
+    ac.abort();
+    await box.removeRecipe('c.yaml');
+    await box.runtime.systemd.start('berth-wb-b.service');
+  });
+
+  it('never shows a secret, an env value or a file content, in any response', async () => {
+    const secret = (
+      await readFile(join(box.config.dataDir, 'apps', 'wb-a', '.secrets', 'pw'), 'utf8')
+    ).trim();
+    expect(secret.length).toBeGreaterThan(8);
+    const bodies = await Promise.all(
+      ['/', '/api/status', '/style.css', '/live.js', '/nope'].map(async (p) => (await get(p)).body),
+    );
+    const ac = new AbortController();
+    const ev = await fetch(`${BASE}/events`, { signal: ac.signal });
+    const reader = ev.body!.getReader();
+    await box.runtime.systemd.restart('berth-wb-a.service');
+    let stream = '';
+    const end = Date.now() + 2500;
+    while (Date.now() < end) {
+      const { value } = await Promise.race([
+        reader.read(),
+        new Promise<{ value: undefined }>((res) => setTimeout(() => res({ value: undefined }), 200)),
+      ]);
+      if (value) stream += Buffer.from(value).toString();
+    }
+    ac.abort();
+    for (const text of [...bodies, stream])
+      for (const planted of [...PLANTED, secret]) expect(text).not.toContain(planted);
+    expect(stream).toContain('wb-a');
+  });
+});

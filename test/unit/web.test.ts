@@ -1,0 +1,103 @@
+// The status page's pure parts: the listen setting, escaping, charts, and the live fragment.
+import { describe, expect, it } from 'vitest';
+import type { AppStatus } from '../../src/status.js';
+import { parseWebSetting } from '../../src/web/listen.js';
+import { type PageModel, renderLive, renderPage, sparkline } from '../../src/web/page.js';
+
+const app = (over: Partial<AppStatus> = {}): AppStatus => ({
+  app: 'web',
+  unit: 'berth-web.service',
+  enabled: true,
+  state: 'active',
+  subState: 'running',
+  restarts: 0,
+  ports: ['8080->80/tcp'],
+  network: 'bridge',
+  errors: [],
+  pending: false,
+  ...over,
+});
+const model = (over: Partial<PageModel> = {}): PageModel => ({
+  host: {
+    name: 'nas',
+    addresses: ['192.0.2.5'],
+    os: 'Debian GNU/Linux 13 (trixie)',
+    freeBytes: 5 * 1024 ** 3,
+    dataDir: '/var/lib/berth',
+  },
+  apps: [app()],
+  errors: [],
+  samples: new Map(),
+  at: '2026-11-26T07:00:00.000Z',
+  ...over,
+});
+
+describe('BERTH_WEB', () => {
+  it.each([
+    [undefined, false, { port: 80 }],
+    [undefined, true, undefined],
+    ['off', false, undefined],
+    ['8080', true, { port: 8080 }],
+    ['127.0.0.1:18080', false, { host: '127.0.0.1', port: 18080 }],
+    ['[::1]:80', false, { host: '::1', port: 80 }],
+  ])('%s (user %s)', (v, user, want) => {
+    expect(parseWebSetting(v, user)).toEqual(want);
+  });
+  it.each(['http://x', '99999', 'a b:80', ':80x'])('refuses %s', (v) => {
+    expect(() => parseWebSetting(v, false)).toThrow(/BERTH_WEB/);
+  });
+});
+
+describe('the page', () => {
+  it('escapes every value once', () => {
+    const html = renderPage(
+      model({
+        apps: [app({ app: 'x', lastError: '<script>alert(1)</script> & "q"' })],
+        host: { ...model().host, name: 'a<b' },
+      }),
+      'nas.local',
+    );
+    expect(html).not.toContain('<script>alert');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot;');
+    expect(html).toContain('<title>berth on a&lt;b</title>');
+  });
+
+  it('links published ports on the host the page was opened at; loopback ports and udp are not links', () => {
+    const html = renderLive(
+      model({ apps: [app({ ports: ['8080->80/tcp', '127.0.0.1:9000->90/tcp', '53->53/udp'] })] }),
+      'nas.local',
+    );
+    expect(html).toContain('<a href="http://nas.local:8080/">8080</a>');
+    expect(html).toContain('127.0.0.1:9000-&gt;90/tcp');
+    expect(html).toContain('53-&gt;53/udp');
+  });
+
+  it('shows recipe errors with file:line and the line itself, update available, the reason of a failure', () => {
+    const html = renderLive(
+      model({
+        apps: [app({ state: 'failed', subState: 'failed', lastError: 'boom', updateAvailable: 'aaa → bbb' })],
+        errors: [
+          {
+            file: '/etc/berth/recipes/x.yaml',
+            line: 3,
+            col: 8,
+            message: 'bad port',
+            source: 'ports: [nope]',
+          },
+        ],
+      }),
+      'h',
+    );
+    expect(html).toContain('<code>/etc/berth/recipes/x.yaml:3:8</code> bad port<pre>ports: [nope]</pre>');
+    expect(html).toContain('update available aaa → bbb');
+    expect(html).toMatch(/class="state bad">failed.*<div class="why">boom<\/div>/s);
+  });
+
+  it('draws memory and CPU as inline SVG, without script', () => {
+    const svg = sparkline([1, 2, 3, 2], 'memory', (v) => `${v} B`);
+    expect(svg).toMatch(
+      /^<svg class="spark" viewBox="0 0 120 24"[^>]*role="img" aria-label="memory, now 2 B"><polyline points="0\.0,/,
+    );
+    expect(sparkline([1], 'CPU', String)).toContain('collecting');
+  });
+});
