@@ -24,6 +24,8 @@ export interface RecipeError {
 export interface Samples {
   memory: number[];
   cpu: number[];
+  /** False when the service manager keeps no accounting for the unit (nothing to draw). */
+  accounted: boolean;
 }
 
 export interface PageModel {
@@ -91,11 +93,13 @@ function appRow(a: AppStatus, pageHost: string, samples: Samples | undefined): s
     a.updateAvailable ? `<div class="note">update available ${esc(a.updateAvailable)}</div>` : '',
     ...(a.advertised ?? []).map((ad) => `<div class="note">announced as ${esc(ad)}</div>`),
   ].join('');
-  const charts = samples
-    ? `${sparkline(samples.memory, 'memory', (v) =>
-        bytes(v),
-      )}<br>${sparkline(samples.cpu, 'CPU', (v) => `${v.toFixed(1)} %`)}`
-    : '';
+  const charts = !samples
+    ? ''
+    : !samples.accounted
+      ? '<span class="spark-empty">not accounted by this service manager</span>'
+      : `${sparkline(samples.memory, 'memory', (v) =>
+          bytes(v),
+        )}<br>${sparkline(samples.cpu, 'CPU', (v) => `${v.toFixed(1)} %`)}`;
   return `<tr id="app-${esc(a.app)}">
 <th scope="row">${esc(a.app)}</th>
 <td><span class="state ${stateClass(a)}">${esc(a.state)}${a.subState && a.subState !== a.state ? ` (${esc(a.subState)})` : ''}</span>${a.enabled ? '' : ' disabled'}${notes}</td>

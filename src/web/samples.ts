@@ -31,7 +31,7 @@ export class Sampler {
 
   get(app: string): Samples | undefined {
     const s = this.series.get(app);
-    return s ? { memory: s.memory, cpu: s.cpu } : undefined;
+    return s ? { memory: s.memory, cpu: s.cpu, accounted: s.accounted } : undefined;
   }
 
   all(): Map<string, Samples> {
@@ -45,7 +45,8 @@ export class Sampler {
       const app = unit.slice('berth-'.length, -'.service'.length);
       const a = await this.systemd.accounting(unit).catch(() => undefined);
       if (!a) continue;
-      const s = this.series.get(app) ?? { memory: [], cpu: [] };
+      const s = this.series.get(app) ?? { memory: [], cpu: [], accounted: false };
+      s.accounted ||= a.memory !== undefined || a.cpuNsec !== undefined;
       if (a.memory !== undefined) s.memory = [...s.memory, a.memory].slice(-KEEP);
       if (a.cpuNsec !== undefined) {
         if (s.lastCpu !== undefined && s.lastAt !== undefined && now > s.lastAt)

@@ -3,7 +3,7 @@
 // inside test/in-sandbox.sh (npm test does), which gives the manager its /run/systemd.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -220,4 +220,17 @@ export async function httpGet(url: string, timeoutMs = 10_000): Promise<{ status
 
 export async function ensureTestImages(): Promise<void> {
   await run('bash', [join(repoRoot(), 'image-build', 'build-images.sh'), 'busybox']);
+}
+
+/** Runs units/berth.service (the supervisor as it runs in production) on the appliance's manager, with extra [Service] lines. */
+export async function startSupervisorService(box: Appliance, serviceLines: string[] = []): Promise<void> {
+  const root = repoRoot();
+  const unitText = (await readFile(join(root, 'units', 'berth.service'), 'utf8'))
+    .replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `)
+    .replace('/usr/lib/berth/', `${root}/`)
+    .replace('[Service]\n', `[Service]\n${serviceLines.map((l) => `${l}\n`).join('')}`);
+  await writeFile(join(box.config.unitDir, 'berth.service'), unitText);
+  await box.runtime.systemd.reload();
+  const r = await box.runtime.systemd.start('berth.service');
+  if (r !== 'done') throw new Error(`berth.service did not start: ${r}`);
 }

@@ -2,15 +2,15 @@
 // on loopback: what it shows, live updates over SSE within 2 s, read-only and hardened, and
 // no secret, env value or file content in any response.
 import http from 'node:http';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppStatus } from '../../src/status.js';
 import {
   type Appliance,
   ensureTestImages,
-  repoRoot,
   startAppliance,
+  startSupervisorService,
   until,
   webRecipe,
 } from '../harness/appliance.js';
@@ -25,6 +25,26 @@ const get = async (path: string, init: RequestInit = {}) => {
   return { status: r.status, headers: r.headers, body: await r.text() };
 };
 
+/** Collects a response body as text; a read that outlasts a wait is kept for the next, never lost. */
+function collector(body: ReadableStream<Uint8Array>) {
+  const reader = body.getReader();
+  let text = '';
+  let pending: Promise<void> | undefined;
+  const pump = () =>
+    (pending ??= reader.read().then(({ value }) => {
+      pending = undefined;
+      if (value) text += Buffer.from(value).toString();
+    }));
+  return {
+    /** Waits up to ms for more, then returns all text so far. */
+    async read(ms: number): Promise<string> {
+      await Promise.race([pump(), new Promise((r) => setTimeout(r, ms))]);
+      return text;
+    },
+    clear: () => void (text = ''),
+  };
+}
+
 beforeAll(async () => {
   await ensureTestImages();
   box = await startAppliance('wb');
@@ -38,17 +58,10 @@ beforeAll(async () => {
     ),
   );
   await box.writeRecipe('b.yaml', webRecipe('wb', 'b', 18703));
-  const root = repoRoot();
-  const unitText = (await readFile(join(root, 'units', 'berth.service'), 'utf8'))
-    .replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `)
-    .replace('/usr/lib/berth/', `${root}/`)
-    .replace(
-      '[Service]\n',
-      `[Service]\nEnvironment=BERTH_WEB=127.0.0.1:${PORT}\nStandardOutput=append:${join(box.root, 'berth.log')}\n`,
-    );
-  await writeFile(join(box.config.unitDir, 'berth.service'), unitText);
-  await box.runtime.systemd.reload();
-  expect(await box.runtime.systemd.start('berth.service')).toBe('done');
+  await startSupervisorService(box, [
+    `Environment=BERTH_WEB=127.0.0.1:${PORT}`,
+    `StandardOutput=append:${join(box.root, 'berth.log')}`,
+  ]);
   await until(
     'the page answers',
     async () => (await get('/').catch(() => undefined))?.status === 200,
@@ -121,21 +134,9 @@ describe('the status page', () => {
     const ac = new AbortController();
     const r = await fetch(`${BASE}/events`, { signal: ac.signal });
     expect(r.headers.get('content-type')).toBe('text/event-stream');
-    const reader = r.body!.getReader();
-    let text = '';
+    const events = collector(r.body!);
     const seen = (re: RegExp, ms: number) =>
-      until(
-        `the live page shows ${re}`,
-        async () => {
-          const { value } = await Promise.race([
-            reader.read(),
-            new Promise<{ value: undefined }>((res) => setTimeout(() => res({ value: undefined }), 200)),
-          ]);
-          if (value) text += Buffer.from(value).toString();
-          return re.test(text);
-        },
-        ms,
-      );
+      until(`the live page shows ${re}`, async () => re.test(await events.read(200)), ms);
     await box.runtime.systemd.stop('berth-wb-b.service');
     const t0 = Date.now();
     await seen(
@@ -144,10 +145,10 @@ describe('the status page', () => {
     );
     expect(Date.now() - t0).toBeLessThan(2000);
 
-    text = '';
+    events.clear();
     await box.writeRecipe('c.yaml', 'name: wb-c\nimage: localhost/berth/busybox:1.35.0\nports: ["nope"]\n');
     await seen(/c\.yaml:3:\d+/, 10_000);
-    expect(text).toContain('ports: [&quot;nope&quot;]');
+    expect(await events.read(0)).toContain('ports: [&quot;nope&quot;]');
     ac.abort();
     await box.removeRecipe('c.yaml');
     await box.runtime.systemd.start('berth-wb-b.service');
@@ -163,17 +164,11 @@ describe('the status page', () => {
     );
     const ac = new AbortController();
     const ev = await fetch(`${BASE}/events`, { signal: ac.signal });
-    const reader = ev.body!.getReader();
+    const events = collector(ev.body!);
     await box.runtime.systemd.restart('berth-wb-a.service');
     let stream = '';
     const end = Date.now() + 2500;
-    while (Date.now() < end) {
-      const { value } = await Promise.race([
-        reader.read(),
-        new Promise<{ value: undefined }>((res) => setTimeout(() => res({ value: undefined }), 200)),
-      ]);
-      if (value) stream += Buffer.from(value).toString();
-    }
+    while (Date.now() < end) stream = await events.read(200);
     ac.abort();
     for (const text of [...bodies, stream])
       for (const planted of [...PLANTED, secret]) expect(text).not.toContain(planted);

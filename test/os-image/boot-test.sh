@@ -20,6 +20,9 @@ truncate -s 16M "$WORK/test.img" && mkfs.vfat -n BERTHTEST "$WORK/test.img" >/de
 qemu-img create -q -f qcow2 -b "$(realpath "$IMG")" -F raw "$WORK/disk.qcow2" 8G
 : > "$LOG"
 
+# The status page is reached through a port forwarded on the host's loopback only.
+WEB_PORT=${BOOT_WEB_PORT:-18780}
+WEB_OK=""
 # Software emulation is slow, and slower still beside other busy processes: say how busy.
 echo "boot-test: load average $(cut -d' ' -f1-3 /proc/loadavg) at the start; limit ${LIMIT} s"
 start=$(date +%s.%N)
@@ -28,7 +31,7 @@ timeout "$LIMIT" qemu-system-x86_64 -machine q35 -accel tcg -cpu max -m 2048 -sm
   -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
   -drive if=pflash,format=raw,file="$WORK/vars.fd" \
   -drive file="$WORK/disk.qcow2",format=qcow2,if=virtio -drive file="$WORK/test.img",format=raw,if=virtio -snapshot \
-  -nic user,model=virtio-net-pci,restrict=on &
+  -nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$WEB_PORT-:80" &
 qemu=$!
 # On failure the whole serial console is kept beside the image, and its end is printed.
 KEEP=out/boot-serial.log
@@ -55,6 +58,14 @@ while kill -0 "$qemu" 2>/dev/null; do
   if [ -z "$ready_s" ] && grep -q '^berth: ready, ' "$LOG" 2>/dev/null; then
     ready_s=$(echo "$(date +%s.%N) - $start" | bc)
   fi
+  # After ready, until it answers (the self-test keeps the VM up for a minute or more).
+  if [ -n "$ready_s" ] && [ -z "$WEB_OK" ] &&
+    node -e 'fetch(process.argv[1], { signal: AbortSignal.timeout(5000) }).then((r) => r.text())
+      .then((t) => process.exit(t.includes("<th scope=\"row\">samba</th>") ? 0 : 1), () => process.exit(1))' \
+      "http://127.0.0.1:$WEB_PORT/"; then
+    WEB_OK=$(( $(date +%s) - ${start%.*} ))
+    echo "boot-test: [${WEB_OK}s] the status page answers through the forwarded port and lists samba"
+  fi
   sleep 0.5
 done
 rc=0
@@ -63,4 +74,5 @@ total=$(echo "$(date +%s.%N) - $start" | bc)
 if [ "$rc" -ne 0 ]; then fail "QEMU ended with $rc (124: no poweroff within ${LIMIT}s)"; fi
 grep -aq 'berth: ready, 2 apps running, 0 failed' "$LOG" || fail "no 'berth: ready, 2 apps running, 0 failed' line"
 grep -aq 'berth-selftest: PASS' "$LOG" || fail "the self-test did not pass"
+[ -n "$WEB_OK" ] || fail "the status page never answered on 127.0.0.1:$WEB_PORT (forwarded to the VM's port 80)"
 echo "boot-test: PASS: QEMU start to 'berth: ready' ${ready_s%.*} s; powered off cleanly after ${total%.*} s"

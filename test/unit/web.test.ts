@@ -1,6 +1,8 @@
 // The status page's pure parts: the listen setting, escaping, charts, and the live fragment.
 import { describe, expect, it } from 'vitest';
 import type { AppStatus } from '../../src/status.js';
+import type { ServiceManager } from '../../src/systemd/manager.js';
+import { Sampler } from '../../src/web/samples.js';
 import { parseWebSetting } from '../../src/web/listen.js';
 import { type PageModel, renderLive, renderPage, sparkline } from '../../src/web/page.js';
 
@@ -99,5 +101,37 @@ describe('the page', () => {
       /^<svg class="spark" viewBox="0 0 120 24"[^>]*role="img" aria-label="memory, now 2 B"><polyline points="0\.0,/,
     );
     expect(sparkline([1], 'CPU', String)).toContain('collecting');
+  });
+});
+
+describe('the sampler', () => {
+  it("turns systemd's counters into memory and CPU series, only while active, and says when nothing is accounted", async () => {
+    let cpu = 0;
+    const systemd = {
+      accounting: async (unit: string) =>
+        unit === 'berth-a.service' ? { memory: 1000 + cpu / 1e6, cpuNsec: (cpu += 5e8) } : {},
+    } as unknown as ServiceManager;
+    let ticks = 0;
+    const s = new Sampler(
+      systemd,
+      () => ['berth-a.service', 'berth-b.service'],
+      () => void ticks++,
+      20,
+    );
+    s.setActive(true);
+    await new Promise((r) => setTimeout(r, 110));
+    s.setActive(false);
+    const seen = ticks;
+    await new Promise((r) => setTimeout(r, 60));
+    expect(ticks).toBe(seen);
+    const a = s.get('a')!;
+    expect(a.accounted).toBe(true);
+    expect(a.memory.length).toBeGreaterThan(2);
+    expect(a.cpu.length).toBe(a.memory.length - 1);
+    expect(a.cpu.every((v) => v > 0)).toBe(true);
+    expect(s.get('b')).toEqual({ memory: [], cpu: [], accounted: false });
+    expect(
+      renderLive(model({ apps: [app({ app: 'b' })], samples: new Map([['b', s.get('b')!]]) }), 'h'),
+    ).toContain('not accounted by this service manager');
   });
 });
