@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { apply } from '../../src/runtime.js';
 import { type Appliance, ensureTestImages, repoRoot, startAppliance } from '../harness/appliance.js';
 import { updateFigures } from './updates.js';
+import { WEB_PORT, type WebFigures, webFigures } from './web.js';
 
 const run = promisify(execFile);
 const root = repoRoot();
@@ -205,10 +206,12 @@ async function noopReapply(box: Appliance) {
 
 async function supervisorFigures(
   box: Appliance,
-): Promise<{ editToRunning: number; containerStart: number; rssMb: number }> {
+): Promise<{ editToRunning: number; containerStart: number; rssMb: number; web: WebFigures }> {
+  // With the status page on, as on the appliance.
   const unit = (await readFile(join(root, 'units', 'berth.service'), 'utf8'))
     .replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `)
-    .replace('/usr/lib/berth/', `${root}/`);
+    .replace('/usr/lib/berth/', `${root}/`)
+    .replace('[Service]\n', `[Service]\nEnvironment=BERTH_WEB=127.0.0.1:${WEB_PORT}\n`);
   await writeFile(join(box.config.unitDir, 'berth.service'), unit);
   await writeFile(join(box.config.recipesDir, 'bench-0.yaml'), recipe(0));
   await box.runtime.systemd.reload();
@@ -247,9 +250,10 @@ async function supervisorFigures(
   );
   const status = await readFile(`/proc/${stdout.trim()}/status`, 'utf8');
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const web = await webFigures(Number(stdout.trim()));
   await box.runtime.systemd.stop('berth.service');
   await clearRecipes(box, 1);
-  return { editToRunning: median(samples), containerStart, rssMb: rssKb / 1024 };
+  return { editToRunning: median(samples), containerStart, rssMb: rssKb / 1024, web };
 }
 
 const f = (x: number | undefined) => (x === undefined ? 'n/a' : `${Math.round(x)} ms`);
@@ -304,7 +308,18 @@ async function main() {
       ms: sv.editToRunning,
       floor: { ms: sv.containerStart, is: 'container start' },
     });
-    rows.push({ what: 'idle supervisor RSS', berth: `${sv.rssMb.toFixed(1)} MB` });
+    rows.push({ what: 'idle supervisor RSS (status page on)', berth: `${sv.rssMb.toFixed(1)} MB` });
+    rows.push({
+      what: 'status page render (1 app)',
+      berth: f(sv.web.pageMs),
+      ms: sv.web.pageMs,
+      floor: { ms: sv.web.staticMs, is: 'its stylesheet, same server' },
+    });
+    rows.push({
+      what: 'supervisor CPU with one live page open',
+      berth: `${sv.web.cpuPctOnePage.toFixed(2)} % of a core`,
+    });
+    rows.push({ what: 'supervisor RSS with 200 live pages open', berth: `${sv.web.rss200Mb.toFixed(1)} MB` });
     log('updates');
     const up = await updateFigures(box);
     rows.push({
