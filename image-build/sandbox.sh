@@ -39,6 +39,8 @@ sandbox_env() {
   export BERTH_UNIT_DIR=$SB/config/systemd/user BERTH_ALLOWED_ROOTS=$SB/srv BERTH_SOCKET=$SB/run/berth/control.sock
   # The appliance announces its services on its link to this host only.
   export BERTH_ADVERTISE_INTERFACES=${BERTH_ADVERTISE_INTERFACES:-bsb-app} BERTH_HOSTNAME=${BERTH_HOSTNAME:-berth-sandbox}
+  # The status page on port 80 of the sandbox's own network namespace, as on the appliance.
+  export BERTH_WEB=80
 }
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 in_ns() { sandbox_env; nsenter -t "$(cat "$PIDFILE")" -m -n -- "$@"; }
@@ -70,7 +72,7 @@ up() {
     printf '%s\n' "$fresh" > "$SB/.shipped/$name"
   done
   [ -e "$SB/srv/media/README.txt" ] || echo "A sample file shared by the sandboxed berth appliance." > "$SB/srv/media/README.txt"
-  sed "s#^ExecStart=/usr/bin/node #ExecStart=$(command -v node) #; s#/usr/lib/berth/#$REPO/#" \
+  sed "s#^ExecStart=/usr/bin/node #ExecStart=$(command -v node) #; s#/usr/lib/berth/#$REPO/#; s#^\[Service\]#[Service]\nEnvironment=BERTH_WEB=80#" \
     "$REPO/units/berth.service" > "$SB/config/systemd/user/berth.service"
   if ! running; then
     rm -rf "$SB/run" && mkdir -m 700 "$SB/run"
@@ -103,6 +105,7 @@ MSG
   cat <<MSG
 
 The sandboxed appliance is up at $APP_IP: every enabled app is running. Try:
+  http://$APP_IP/                           # berth's status page, in a browser on this machine
   curl http://$APP_IP:8080/                 # hello-web (bridge network, published port)
   curl http://$APP_IP:8090/                 # host-status (host network)
   smbclient -L //$APP_IP -N                 # the Samba share of $SB/srv/media

@@ -29,6 +29,8 @@ retry 10 check_get "http://$ip:8080/" 'berth' || fail "hello-web does not answer
 say "hello-web answers at http://$ip:8080/"
 retry 10 check_get "http://$ip:8090/" 'berth-sandbox is up' || fail "host-status does not answer at http://$ip:8090/"
 say "host-status answers at http://$ip:8090/"
+retry 10 check_get "http://$ip/" '<th scope="row">hello-web</th>' || fail "the status page does not list hello-web at http://$ip/"
+say "the status page at http://$ip/ lists hello-web"
 retry 20 sh -c "smbclient -L //$ip -N 2>/dev/null | grep -q 'media'" || fail "smbclient -L //$ip -N does not list the media share"
 say "smbclient -L //$ip -N lists the media share"
 retry 30 sh -c "nmblookup -B $bcast berth-sandbox 2>/dev/null | grep -q '^$ip '" || fail "nmblookup -B $bcast berth-sandbox does not answer with $ip"
