@@ -3,7 +3,7 @@
 import type { Diagnostic } from './recipe/diagnostics.js';
 import { containerName, unitName } from './render/paths.js';
 import type { Runtime } from './runtime.js';
-import { computePlan } from './runtime.js';
+import { computePlan, type Planned } from './runtime.js';
 import { lastFailuresPath, readFailures } from './exec/last-failures.js';
 import { healthCheckOutput, isFailing } from './status/reason.js';
 import { failureReason, outputSource } from './status/why.js';
@@ -55,8 +55,9 @@ function troubled(st: UnitState, uptimeSec: number | undefined): boolean {
   return st.activeState === 'activating' || (uptimeSec !== undefined && uptimeSec < RECENT_RESTART_SEC);
 }
 
-export async function appStatuses(rt: Runtime, now = Date.now()): Promise<AppStatus[]> {
-  const p = await computePlan(rt);
+/** Every app's status; `planned` when the caller has just computed the plan (the status page). */
+export async function appStatuses(rt: Runtime, now = Date.now(), planned?: Planned): Promise<AppStatus[]> {
+  const p = planned ?? (await computePlan(rt));
   const src = outputSource(rt.config);
   const applyErrors = await readFailures(lastFailuresPath(rt.config));
   const pendingApps = new Set(p.steps.flatMap((s) => ('app' in s ? [s.app] : [])));

@@ -35,7 +35,8 @@ export async function readModel(
   advertised: (app: string) => string[],
   samples: ReadonlyMap<string, Samples>,
 ): Promise<PageModel> {
-  const [apps, plan, host] = await Promise.all([appStatuses(rt), computePlan(rt), hostInfo(rt)]);
+  const [plan, host] = await Promise.all([computePlan(rt), hostInfo(rt)]);
+  const apps = await appStatuses(rt, Date.now(), plan);
   return {
     host,
     apps: apps.map((a) => ({ ...a, advertised: advertised(a.app) })),

@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppStatus } from '../../src/status.js';
-import { type Appliance, ensureTestImages, startAppliance, until, webRecipe } from '../harness/appliance.js';
+import {
+  type Appliance,
+  ensureTestImages,
+  startAppliance,
+  startSupervisorService,
+  until,
+  webRecipe,
+} from '../harness/appliance.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
@@ -124,14 +131,8 @@ describe('health checks run by berth', () => {
         'advertise:\n  - {type: _http._tcp, port: 18405, name: "Health test"}\n',
       ),
     );
-    const unitText = (await readFile(join(root, 'units', 'berth.service'), 'utf8'))
-      .replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `)
-      .replace('/usr/lib/berth/', `${root}/`)
-      // No journald here: the supervisor's log goes to a file, shown when this test fails.
-      .replace('[Service]\n', `[Service]\nStandardOutput=append:${join(box.root, 'berth.log')}\n`);
-    await writeFile(join(box.config.unitDir, 'berth.service'), unitText);
-    await box.runtime.systemd.reload();
-    expect(await box.runtime.systemd.start('berth.service')).toBe('done');
+    // No journald here: the supervisor's log goes to a file, shown when this test fails.
+    await startSupervisorService(box, [`StandardOutput=append:${join(box.root, 'berth.log')}`]);
     await until('hc-e unhealthy', async () => (await statusOf('e'))?.health === 'unhealthy', 30_000);
     expect((await statusOf('e'))?.advertised ?? []).toEqual([]);
     await setOk('e', true);
