@@ -48,8 +48,29 @@ function pageHost(req: IncomingMessage): string {
 /** What `berth status --json` gives, for /api/status. */
 export const apiStatus = (m: PageModel): AppStatus[] => m.apps;
 
+/** A model read is reused until something changes, or for this long at most (uptimes move). */
+export const MODEL_MAX_AGE_MS = 5000;
+
 export async function startWebServer(o: WebOptions): Promise<WebServer> {
   const live = new Set<ServerResponse>();
+  // Reading the model asks systemd and podman (about 0.1 s); pages and pushes share one read
+  // until changed() says it is stale.
+  let cached: { m: PageModel; at: number } | undefined;
+  let reading: Promise<PageModel> | undefined;
+  let dirty = true;
+  const model = (): Promise<PageModel> => {
+    if (!dirty && cached && Date.now() - cached.at < MODEL_MAX_AGE_MS) return Promise.resolve(cached.m);
+    if (reading) return reading;
+    dirty = false;
+    reading = o
+      .model()
+      .then((m) => {
+        cached = { m, at: Date.now() };
+        return m;
+      })
+      .finally(() => (reading = undefined));
+    return reading;
+  };
   const maxClients = o.maxClients ?? 256;
   let timer: NodeJS.Timeout | undefined;
 
@@ -73,13 +94,13 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
     if (path === '/style.css') return send(res, 200, 'text/css; charset=utf-8', STYLE, head);
     if (path === '/live.js') return send(res, 200, 'text/javascript; charset=utf-8', LIVE_JS, head);
     if (path === '/')
-      return send(res, 200, 'text/html; charset=utf-8', renderPage(await o.model(), pageHost(req)), head);
+      return send(res, 200, 'text/html; charset=utf-8', renderPage(await model(), pageHost(req)), head);
     if (path === '/api/status')
       return send(
         res,
         200,
         'application/json',
-        `${JSON.stringify(apiStatus(await o.model()), null, 2)}\n`,
+        `${JSON.stringify(apiStatus(await model()), null, 2)}\n`,
         head,
       );
     if (path === '/events' && !head) {
@@ -129,7 +150,7 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
 
   const push = async () => {
     if (live.size === 0) return;
-    const m = await o.model();
+    const m = await model();
     for (const r of live) {
       const html = renderLive(m, (r as ServerResponse & { host?: string }).host ?? 'localhost');
       r.write(
@@ -144,6 +165,7 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
   return {
     port: (server.address() as { port: number }).port,
     changed() {
+      dirty = true;
       if (live.size === 0) return;
       clearTimeout(timer);
       timer = setTimeout(() => void push().catch(() => undefined), o.debounceMs ?? 300);

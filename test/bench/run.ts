@@ -309,8 +309,9 @@ async function main() {
       floor: { ms: sv.containerStart, is: 'container start' },
     });
     rows.push({ what: 'idle supervisor RSS (status page on)', berth: `${sv.rssMb.toFixed(1)} MB` });
+    rows.push({ what: 'status page, first render (reads systemd and podman)', berth: f(sv.web.firstMs) });
     rows.push({
-      what: 'status page render (1 app)',
+      what: 'status page render, model read before (until a change, ≤ 5 s)',
       berth: f(sv.web.pageMs),
       ms: sv.web.pageMs,
       floor: { ms: sv.web.staticMs, is: 'its stylesheet, same server' },

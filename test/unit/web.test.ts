@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppStatus } from '../../src/status.js';
 import type { ServiceManager } from '../../src/systemd/manager.js';
 import { Sampler } from '../../src/web/samples.js';
+import { startWebServer } from '../../src/web/server.js';
 import { parseWebSetting } from '../../src/web/listen.js';
 import { type PageModel, renderLive, renderPage, sparkline } from '../../src/web/page.js';
 
@@ -133,5 +134,29 @@ describe('the sampler', () => {
     expect(
       renderLive(model({ apps: [app({ app: 'b' })], samples: new Map([['b', s.get('b')!]]) }), 'h'),
     ).toContain('not accounted by this service manager');
+  });
+});
+
+describe('the server reuses one model read until a change', () => {
+  it('reads the model once for several pages, again after changed()', async () => {
+    let reads = 0;
+    const srv = await startWebServer({
+      host: '127.0.0.1',
+      port: 0,
+      model: async () => {
+        reads++;
+        return model();
+      },
+    });
+    try {
+      const get = (p: string) => fetch(`http://127.0.0.1:${srv.port}${p}`).then((r) => r.text());
+      await Promise.all([get('/'), get('/'), get('/api/status')]);
+      expect(reads).toBe(1);
+      srv.changed();
+      await get('/');
+      expect(reads).toBe(2);
+    } finally {
+      await srv.close();
+    }
   });
 });
