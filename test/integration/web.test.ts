@@ -110,9 +110,10 @@ describe('the status page', () => {
       req.end('hello');
     });
     expect(withBody).toBe(413);
-    // Oversized headers are refused by the server itself.
+    // Headers over berth's 8 KiB are refused (10 KB: under Node's own 16 KiB default, so
+    // this fails if berth's limit is gone).
     const big = await new Promise<number>((resolve) => {
-      const req = http.request(`${BASE}/`, { headers: { 'x-big': 'x'.repeat(20_000) } }, (res) =>
+      const req = http.request(`${BASE}/`, { headers: { 'x-big': 'x'.repeat(10_000) } }, (res) =>
         resolve(res.statusCode ?? 0),
       );
       req.on('error', () => resolve(0));
