@@ -247,6 +247,12 @@ export function startSupervisor({
     return p;
   };
 
+  /** What an app announces on the LAN now, as status and the page show it. */
+  const advertisedBy = (app: string) =>
+    (advertiser?.published() ?? [])
+      .filter((p) => p.app === app)
+      .map((p) => `${p.announcedAs} (${p.type} ${p.port})`);
+
   const cleanups: (() => void)[] = [];
   const ready = (async () => {
     const first = await applyNow('start');
@@ -269,15 +275,8 @@ export function startSupervisor({
     }
     const server = await serveControl(rt.config.socketPath, async (req: ControlRequest) => {
       if (req.cmd === 'ping') return 'pong';
-      if (req.cmd === 'status') {
-        const published = advertiser?.published() ?? [];
-        return (await appStatuses(rt)).map((s) => ({
-          ...s,
-          advertised: published
-            .filter((p) => p.app === s.app)
-            .map((p) => `${p.announcedAs} (${p.type} ${p.port})`),
-        }));
-      }
+      if (req.cmd === 'status')
+        return (await appStatuses(rt)).map((s) => ({ ...s, advertised: advertisedBy(s.app) }));
       const r = await applyNow('control socket');
       return r ? applyReport(r.result, r.recipes.diagnostics) : undefined;
     }).catch((err: Error) => {
@@ -286,13 +285,9 @@ export function startSupervisor({
     });
     if (server) cleanups.push(() => server.close());
     if (web) {
-      const published = (app: string) =>
-        (advertiser?.published() ?? [])
-          .filter((p) => p.app === app)
-          .map((p) => `${p.announcedAs} (${p.type} ${p.port})`);
       page = await startWebServer({
         ...web,
-        model: () => readModel(rt, published, sampler.all()),
+        model: () => readModel(rt, advertisedBy, sampler.all()),
         onClients: (n) => sampler.setActive(n > 0),
       }).catch((err: Error) => {
         log.error({ error: err.message, port: web.port }, 'cannot serve the status page');

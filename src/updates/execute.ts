@@ -1,5 +1,6 @@
 // The executor of the image and update steps: pins (record first, then the tags), the
 // record of an update under way, snapshots, the gate, and the history.
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Step } from '../plan/steps.js';
@@ -101,10 +102,12 @@ export async function runUpdateStep(s: UpdateStep, deps: UpdateStepDeps): Promis
       return;
     case 'end-update': {
       const at = iso();
-      const log =
-        s.entry.result === 'rolled-back'
-          ? join(appPaths(deps.dataDir, s.app).stateDir, `failed-${shortId(s.entry.from?.id ?? '')}.log`)
-          : undefined;
+      // The failed version's output, when its gate kept it (an interrupted update has none).
+      const failedLog = join(
+        appPaths(deps.dataDir, s.app).stateDir,
+        `failed-${shortId(s.entry.from?.id ?? '')}.log`,
+      );
+      const log = s.entry.result === 'rolled-back' && existsSync(failedLog) ? failedLog : undefined;
       await appendHistory(deps.dataDir, { at, app: s.app, ...s.entry, ...(log ? { log } : {}) });
       await updateRecord(deps.dataDir, s.app, (r) => {
         const { transition: _t, ...rest } = r;

@@ -68,7 +68,7 @@ export async function runGate(g: GateSpec, deps: GateDeps): Promise<void> {
           `it was not healthy within ${secs(g.windowMs)} (health: ${h?.Status ?? 'none'})`,
         );
     }
-    if (healthyAt !== undefined && now() - t0 >= g.stableForMs && now() - healthyAt >= 0) return;
+    if (healthyAt !== undefined && now() - t0 >= g.stableForMs) return;
     await sleep(poll);
   }
 }

@@ -2,11 +2,11 @@
 // stopped. Owners, modes, ACLs and xattrs are kept (numeric IDs: the container's users
 // have no names on the host). Written under a temporary name, fsynced and renamed, so a
 // crash never leaves half a snapshot that counts.
-import { spawn } from 'node:child_process';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { type FreeBytes, formatBytes, freeBytes, MiB, NoSpaceError } from '../exec/space.js';
 import { faultPoint } from '../exec/faults.js';
+import { spawnRunner } from '../podman/podman.js';
 import { appPaths } from '../render/paths.js';
 import { shortId } from './record.js';
 
@@ -24,30 +24,9 @@ export interface SnapshotInfo {
 }
 
 const SUFFIX = '.tar.zst';
+/** The longest a tar of an app's data may run. */
+const TAR_LIMIT = { timeoutMs: 60 * 60_000 };
 const NAME_RE = /^(\d{8}T\d{6}(?:\d{3})?Z)-([0-9a-f]{12})\.tar\.zst$/;
-
-/** Runs a program with an argument array; resolves with its exit code and the end of its stderr. */
-export function runTool(
-  argv: readonly string[],
-  timeoutMs = 60 * 60_000,
-): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stderr.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-4000);
-    });
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      resolve({ code: 127, stderr: err.message });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, stderr });
-    });
-  });
-}
 
 /** Bytes the paths hold (what an archive of them needs at most, before compression). */
 export async function sizeOf(paths: readonly string[]): Promise<number> {
@@ -112,19 +91,22 @@ export async function takeSnapshot(
   const final = join(dir, name);
   const tmp = join(dir, `.${name}.tmp`);
   try {
-    const r = await runTool([
-      'tar',
-      '--create',
-      '--zstd',
-      ...TAR_KEEP,
-      '--sparse',
-      `--file=${tmp}`,
-      '--directory=/',
-      // Data a rollback moved aside is not part of the app's data any more.
-      '--exclude=.berth-aside-*',
-      '--',
-      ...present.map((p) => p.replace(/^\/+/, '')),
-    ]);
+    const r = await spawnRunner(
+      [
+        'tar',
+        '--create',
+        '--zstd',
+        ...TAR_KEEP,
+        '--sparse',
+        `--file=${tmp}`,
+        '--directory=/',
+        // Data a rollback moved aside is not part of the app's data any more.
+        '--exclude=.berth-aside-*',
+        '--',
+        ...present.map((p) => p.replace(/^\/+/, '')),
+      ],
+      TAR_LIMIT,
+    );
     faultPoint('snapshot-written');
     if (r.code !== 0)
       throw new Error(`tar failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
@@ -204,16 +186,19 @@ export async function restoreSnapshot(
         if (!e.startsWith('.berth-aside-')) await rename(join(path, e), join(inside, e));
     }
   }
-  const r = await runTool([
-    'tar',
-    '--extract',
-    '--zstd',
-    ...TAR_KEEP,
-    '--same-permissions',
-    '--same-owner',
-    `--file=${snapshot}`,
-    '--directory=/',
-  ]);
+  const r = await spawnRunner(
+    [
+      'tar',
+      '--extract',
+      '--zstd',
+      ...TAR_KEEP,
+      '--same-permissions',
+      '--same-owner',
+      `--file=${snapshot}`,
+      '--directory=/',
+    ],
+    TAR_LIMIT,
+  );
   if (r.code !== 0)
     throw new Error(
       `restoring ${basename(snapshot)} failed (tar exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' | ')}; the data found before is in ${aside}`,

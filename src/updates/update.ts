@@ -11,7 +11,7 @@ import type { DesiredApp } from '../state/desired.js';
 import { resolveCandidate } from './candidate.js';
 import { runUpdateStep } from './execute.js';
 import { compare, planManualRollback, planRollback, planUpdate } from './plan.js';
-import { type Pin, readRecord, updateRecord } from './record.js';
+import { type Pin, readRecord, shortId, updateRecord } from './record.js';
 import { listSnapshots, requireSnapshotSpace } from './snapshot.js';
 
 export type AppUpdateStatus =
@@ -181,7 +181,7 @@ export async function runRollback(
       return { app, status: 'error', reason: `${app} has no previous image to go back to` };
     let snapshot: string | undefined;
     if (withData) {
-      const short = record.previous.id.replace(/^sha256:/, '').slice(0, 12);
+      const short = shortId(record.previous.id);
       snapshot = (await listSnapshots(rt.config.dataDir, app)).filter((s) => s.image === short).at(-1)?.path;
       if (!snapshot)
         return {

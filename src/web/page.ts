@@ -1,7 +1,8 @@
 // The status page, rendered on the server from the same AppStatus `berth status --json`
 // gives: it works without JavaScript, and the live script only swaps in fragments rendered
 // here. Pure: the model in, HTML out. Every value is escaped once, here.
-import type { AppStatus } from '../status.js';
+import { formatBytes } from '../exec/space.js';
+import { type AppStatus, formatUptime } from '../status.js';
 
 export interface HostInfo {
   name: string;
@@ -39,20 +40,6 @@ export interface PageModel {
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ESC[c]!);
-
-function bytes(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GiB`;
-  if (n >= 1024 ** 2) return `${Math.round(n / 1024 ** 2)} MiB`;
-  return `${Math.round(n / 1024)} KiB`;
-}
-
-function uptime(sec: number | undefined): string {
-  if (sec === undefined) return '–';
-  if (sec < 60) return `${sec}s`;
-  if (sec < 3600) return `${Math.floor(sec / 60)}m`;
-  if (sec < 86400) return `${Math.floor(sec / 3600)}h ${Math.floor((sec % 3600) / 60)}m`;
-  return `${Math.floor(sec / 86400)}d ${Math.floor((sec % 86400) / 3600)}h`;
-}
 
 /** A small inline SVG line chart; no script, no external asset. */
 export function sparkline(values: readonly number[], label: string, format: (v: number) => string): string {
@@ -97,14 +84,12 @@ function appRow(a: AppStatus, pageHost: string, samples: Samples | undefined): s
     ? ''
     : !samples.accounted
       ? '<span class="spark-empty">not accounted by this service manager</span>'
-      : `${sparkline(samples.memory, 'memory', (v) =>
-          bytes(v),
-        )}<br>${sparkline(samples.cpu, 'CPU', (v) => `${v.toFixed(1)} %`)}`;
+      : `${sparkline(samples.memory, 'memory', formatBytes)}<br>${sparkline(samples.cpu, 'CPU', (v) => `${v.toFixed(1)} %`)}`;
   return `<tr id="app-${esc(a.app)}">
 <th scope="row">${esc(a.app)}</th>
 <td><span class="state ${stateClass(a)}">${esc(a.state)}${a.subState && a.subState !== a.state ? ` (${esc(a.subState)})` : ''}</span>${a.enabled ? '' : ' disabled'}${notes}</td>
 <td>${esc(a.health ?? '–')}</td>
-<td>${esc(uptime(a.uptimeSec))}</td>
+<td>${esc(formatUptime(a.uptimeSec))}</td>
 <td>${a.restarts}</td>
 <td>${portLinks(a, pageHost)}</td>
 <td>${esc(a.imageId ?? '–')}</td>
@@ -124,7 +109,8 @@ export function renderLive(m: PageModel, pageHost: string): string {
               `<li><code>${esc(`${e.file}:${e.line}:${e.col}`)}</code> ${esc(e.message)}${e.source !== undefined ? `<pre>${esc(e.source)}</pre>` : ''}</li>`,
           )
           .join('')}</ul></section>`;
-  const free = m.host.freeBytes !== undefined ? `${bytes(m.host.freeBytes)} free in ${m.host.dataDir}` : '';
+  const free =
+    m.host.freeBytes !== undefined ? `${formatBytes(m.host.freeBytes)} free in ${m.host.dataDir}` : '';
   return `<p class="host">${esc(m.host.addresses.join(', ') || 'no address')} · ${esc(m.host.os)}${free ? ` · ${esc(free)}` : ''} · <time datetime="${esc(m.at)}">${esc(m.at.slice(11, 19))} UTC</time></p>
 <table>
 <caption>Apps</caption>
