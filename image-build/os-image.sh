@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `npm run os-image`: the flashable appliance, out/berth-<version>-amd64.img and .img.zst.
-# A raw GPT disk: an EFI system partition with systemd-boot, and an ext4 root (LABEL=berth-root)
+# A raw GPT disk: an EFI system partition with systemd-boot, the BERTH settings partition
+# (FAT, Microsoft basic data, so every OS shows it: keys, name and recipes at flash time),
+# and an ext4 root (LABEL=berth-root), last so that it can grow into the rest of the disk,
 # from Debian 13 "trixie" packages with berth, its unit, the shipped recipes and their
 # local images preloaded as archives. Built without mounting anything (this host cannot
 # mount vfat): mkfs.ext4 -d fills the root, mtools the ESP, sfdisk the partition table.
@@ -14,6 +16,7 @@ CACHE=${BERTH_IMAGE_CACHE:-$REPO/image-build/cache}
 SUITE=trixie
 MIRROR=${BERTH_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 ESP_MB=256
+SETTINGS_MB=64
 # The smallest disk berth needs (said in README and on the console of a smaller one).
 MIN_DISK_GB=4
 IMG=$OUT/berth-$VERSION-amd64.img
@@ -64,9 +67,15 @@ install -D -m 755 image-build/os/growroot "$R/usr/lib/berth/image/growroot"
 sed -i "s/@MIN_DISK_GB@/$MIN_DISK_GB/" "$R/usr/lib/berth/image/growroot"
 install -D -m 644 image-build/os/berth-selftest.service "$R/etc/systemd/system/berth-selftest.service"
 install -D -m 755 image-build/os/selftest "$R/usr/lib/berth/image/selftest"
+install -m 644 units/berth-settings.service units/berth-settings-report.service "$R/etc/systemd/system/"
+install -m 644 image-build/os/berth-ssh-keygen.service "$R/etc/systemd/system/"
 wants=$R/etc/systemd/system/multi-user.target.wants
-mkdir -p "$wants"
-for u in berth.service berth-growroot.service berth-selftest.service; do ln -sf "/etc/systemd/system/$u" "$wants/$u"; done
+mkdir -p "$wants" "$R/etc/systemd/system/ssh.service.wants"
+for u in berth.service berth-growroot.service berth-selftest.service berth-settings.service berth-settings-report.service; do
+  ln -sf "/etc/systemd/system/$u" "$wants/$u"
+done
+ln -sf /usr/lib/systemd/system/ssh.service "$wants/ssh.service"
+ln -sf /etc/systemd/system/berth-ssh-keygen.service "$R/etc/systemd/system/ssh.service.wants/berth-ssh-keygen.service"
 ln -sf /usr/lib/systemd/system/systemd-networkd.service "$wants/systemd-networkd.service"
 ln -sf /usr/lib/systemd/system/systemd-resolved.service "$wants/systemd-resolved.service"
 
@@ -84,10 +93,20 @@ say "system configuration"
 echo berth > "$R/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tberth\n::1\tlocalhost ip6-localhost ip6-loopback\n' > "$R/etc/hosts"
 printf 'LABEL=berth-root\t/\text4\tdefaults,errors=remount-ro\t0\t1\n' > "$R/etc/fstab"
+# The settings partition: nothing on it runs (noexec), only root reads it, and a machine
+# whose partition is gone or damaged still boots (nofail); fsck.vfat mends it after a power cut;
+# quiet: berth's whole-file writes set a mode, which FAT cannot keep.
+printf 'PARTLABEL=berth-settings\t/boot/berth\tvfat\tnofail,noexec,nosuid,nodev,umask=0077,quiet,flush,x-systemd.device-timeout=20s\t0\t2\n' >> "$R/etc/fstab"
+mkdir -p "$R/boot/berth"
+# SSH: keys only unless the person says otherwise; host keys are made at first boot.
+install -D -m 644 image-build/os/sshd-berth.conf "$R/etc/ssh/sshd_config.d/20-berth.conf"
+rm -f "$R"/etc/ssh/ssh_host_*
 install -D -m 644 image-build/os/20-wired.network "$R/etc/systemd/network/20-wired.network"
 install -D -m 644 image-build/os/resolved-berth.conf "$R/etc/systemd/resolved.conf.d/berth.conf"
 install -m 644 image-build/os/issue "$R/etc/issue"
-chroot "$R" sh -c 'echo root:berth | chpasswd && chage -d 0 root'
+# No well-known password: root is locked until berth sets one (from the BERTH partition, or
+# a one-time password shown on the console; berth settings import does both).
+chroot "$R" usermod -p '*' root
 rm -f "$R/etc/machine-id" && : > "$R/etc/machine-id" # generated at first boot
 
 # The kernel and initrd are booted from the ESP; the appliance is updated by a new image,
@@ -118,20 +137,27 @@ printf 'title berth %s\nlinux /vmlinuz\ninitrd /initrd.img\noptions root=LABEL=b
 mcopy -i "$WORK/esp.img" "$WORK/loader.conf" ::/loader/loader.conf
 mcopy -i "$WORK/esp.img" "$WORK/berth.conf" ::/loader/entries/berth.conf
 
-# 7. The disk: GPT with both partitions, on a sparse file.
+# 7. The settings partition: the berth/ folder with its README and commented examples.
+say "settings partition"
+mkfs.vfat -C -n BERTH "$WORK/settings.img" $(( SETTINGS_MB * 1024 )) >/dev/null
+mcopy -s -i "$WORK/settings.img" image-build/settings/berth ::/
+# The disk: GPT with the three partitions, on a sparse file.
 say "disk image"
 esp_sectors=$(( ESP_MB * 2048 ))
+settings_sectors=$(( SETTINGS_MB * 2048 ))
 root_sectors=$(( root_mb * 2048 ))
-total_mb=$(( 1 + ESP_MB + root_mb + 1 ))
+total_mb=$(( 1 + ESP_MB + SETTINGS_MB + root_mb + 1 ))
 rm -f "$IMG"
 truncate -s "${total_mb}M" "$IMG"
 sfdisk --quiet "$IMG" <<EOF
 label: gpt
 start=2048, size=$esp_sectors, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="esp"
-start=$(( 2048 + esp_sectors )), size=$root_sectors, type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, name="root"
+start=$(( 2048 + esp_sectors )), size=$settings_sectors, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, name="berth-settings"
+start=$(( 2048 + esp_sectors + settings_sectors )), size=$root_sectors, type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, name="root"
 EOF
 dd if="$WORK/esp.img" of="$IMG" bs=1M seek=1 conv=notrunc,sparse status=none
-dd if="$WORK/root.ext4" of="$IMG" bs=1M seek=$(( 1 + ESP_MB )) conv=notrunc,sparse status=none
+dd if="$WORK/settings.img" of="$IMG" bs=1M seek=$(( 1 + ESP_MB )) conv=notrunc,sparse status=none
+dd if="$WORK/root.ext4" of="$IMG" bs=1M seek=$(( 1 + ESP_MB + SETTINGS_MB )) conv=notrunc,sparse status=none
 
 say "compressing"
 zstd -q -f -T0 -10 "$IMG" -o "$IMG.zst"

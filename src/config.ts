@@ -14,6 +14,8 @@ export interface Config {
   podman: string;
   /** The supervisor's control socket. */
   socketPath: string;
+  /** The `berth/` folder of the BERTH partition (settings and recipes given at flash time). */
+  settingsDir: string;
   /** Interfaces to advertise on; undefined means every non-loopback interface. */
   advertiseInterfaces?: string[];
 }
@@ -37,6 +39,7 @@ export function resolveConfig(o: ConfigOverrides, env: NodeJS.ProcessEnv = proce
     allowedRoots: env.BERTH_ALLOWED_ROOTS?.split(':').filter(Boolean) ?? [...DEFAULT_ALLOWED_ROOTS],
     hostname: env.BERTH_HOSTNAME ?? hostname(),
     podman: env.BERTH_PODMAN ?? '/usr/bin/podman',
+    settingsDir: env.BERTH_SETTINGS_DIR ?? '/boot/berth/berth',
     socketPath:
       env.BERTH_SOCKET ?? join(user ? (env.XDG_RUNTIME_DIR ?? '/run') : '/run', 'berth', 'control.sock'),
     ...(env.BERTH_ADVERTISE_INTERFACES

@@ -1,4 +1,5 @@
 // Argument parsing and dispatch. Global options may stand before or after the command.
+import { VERSION } from '../version.js';
 import { parseArgs } from 'node:util';
 import { type Config, resolveConfig } from '../config.js';
 import {
@@ -82,7 +83,7 @@ export async function runCli(
     const at = findCommand(argv);
     if (at < 0) {
       if (argv.includes('--version')) {
-        io.out('berth 0.1.0');
+        io.out(`berth ${VERSION}`);
         return EXIT_OK;
       }
       if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {

@@ -12,7 +12,13 @@ export interface RunResult {
 
 export type Runner = (
   argv: readonly string[],
-  opts: { timeoutMs: number; onStderrLine?: (line: string) => void; onStdoutLine?: (line: string) => void },
+  opts: {
+    timeoutMs: number;
+    onStderrLine?: (line: string) => void;
+    onStdoutLine?: (line: string) => void;
+    /** Written to the program's stdin (a secret goes here, never into argv). */
+    input?: string;
+  },
 ) => Promise<RunResult>;
 
 /** Splits a stream's chunks into lines for a callback. */
@@ -28,10 +34,14 @@ function lineSplitter(onLine: ((line: string) => void) | undefined): (d: Buffer)
 }
 
 /** Runs a program and collects its output; a timeout kills it and reports code 124. */
-export const spawnRunner: Runner = (argv, { timeoutMs, onStderrLine, onStdoutLine }) =>
+export const spawnRunner: Runner = (argv, { timeoutMs, onStderrLine, onStdoutLine, input }) =>
   new Promise((resolve) => {
     const [cmd, ...args] = argv;
-    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd!, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) {
+      child.stdin?.on('error', () => {}); // a program that exits early reports through its status
+      child.stdin?.end(input);
+    }
     let stdout = '';
     let stderr = '';
     const errLines = lineSplitter(onStderrLine);
@@ -41,11 +51,11 @@ export const spawnRunner: Runner = (argv, { timeoutMs, onStderrLine, onStdoutLin
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout!.on('data', (d: Buffer) => {
       stdout += d.toString();
       outLines(d);
     });
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
       errLines(d);
     });
@@ -305,7 +315,7 @@ export class Podman {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {

@@ -12,7 +12,8 @@ async function osName(): Promise<string> {
   return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text)?.[1] ?? 'Linux';
 }
 
-function addresses(): string[] {
+/** The machine's LAN addresses: IPv4, and IPv6 other than link-local. */
+export function addresses(): string[] {
   return Object.values(networkInterfaces())
     .flat()
     .filter((a) => a && !a.internal && (a.family === 'IPv4' || !a.address.startsWith('fe80')))

@@ -147,6 +147,7 @@ export async function startAppliance(
     hostname: 'berthtest',
     podman: '/usr/bin/podman',
     socketPath: env.BERTH_SOCKET!,
+    settingsDir: join(dirs.data, 'no-settings-partition'),
   };
   const podmanEnv = { ...process.env, CONTAINERS_CONF: env.CONTAINERS_CONF };
   const cli = join(repoRoot(), 'dist', 'cli', 'main.js');

@@ -1,5 +1,7 @@
 // The command index names each command without loading it (so `berth --help` loads none):
 // its names and summaries must be those of the commands it loads.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/commands/index.js';
 import { runCli } from '../../src/cli/run.js';
@@ -33,5 +35,12 @@ describe('the command index', () => {
     const { code, out } = await cli([name, '--help']);
     expect(code).toBe(0);
     expect(out).toMatch(new RegExp(`^Usage: berth ${name}\\b`));
+  });
+
+  it("berth --version prints package.json's version", async () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect((await cli(['--version'])).out).toBe(`berth ${pkg.version}`);
   });
 });

@@ -91,6 +91,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./doctor.js')).doctorCommand,
   },
   {
+    name: 'settings',
+    summary: 'import settings and recipes from the BERTH partition, and report what was done',
+    load: async () => (await import('./settings.js')).settingsCommand,
+  },
+  {
     name: 'supervise',
     summary: 'the boot-time service: apply, then keep apps in line with the recipes dir',
     load: async () => (await import('./supervise.js')).superviseCommand,

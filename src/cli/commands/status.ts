@@ -3,6 +3,8 @@ import type { Config } from '../../config.js';
 import { checkContext } from '../../context.js';
 import { doctorStatusLine } from '../../doctor/status-line.js';
 import { loadRecipes } from '../../recipe/load.js';
+import { settingsStatusLine } from '../../settings/record.js';
+import { printable } from '../../settings/report.js';
 import { type AppStatus, appStatuses, formatUptime } from '../../status.js';
 import { outputSource } from '../../status/why.js';
 import { readAppOutput } from '../../status/output.js';
@@ -141,6 +143,8 @@ export const statusCommand: Command = {
         printTable(apps, config, io);
         const doctor = await hostProblems(config);
         if (doctor) io.out(doctor);
+        const settings = await settingsStatusLine(config.dataDir);
+        if (settings) io.out(printable(settings));
       }
       return EXIT_OK;
     }

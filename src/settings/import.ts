@@ -1,0 +1,174 @@
+// An import of the BERTH partition, start to end: read the folder, parse each setting,
+// check its recipes together with the machine's own (the same checks as `berth validate`),
+// plan, carry out, remember. Recipes that pass land in the recipes dir, where the
+// supervisor applies them like any other; one that fails never gets there.
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Config } from '../config.js';
+import { checkContext } from '../context.js';
+import { checkRecipeSet, readRecipe, recipeFiles } from '../recipe/load.js';
+import { parseRecipeText } from '../recipe/parse.js';
+import { executeSettings, KEYS_FILE, ONE_TIME_ISSUE, type SettingsSystem } from './execute.js';
+import { type FolderProblem, readFolder, sha256 } from './folder.js';
+import {
+  type Parsed,
+  parseAuthorizedKeys,
+  parseHostname,
+  parsePassword,
+  parseTimezone,
+  parseYesNo,
+} from './parse.js';
+import { type ImportRecord, planSettings, type SettingsInput, type Sourced } from './plan.js';
+import { readImportRecord, saveImportRecord, saveOutcome } from './record.js';
+import { describeSettingsStep } from './steps.js';
+
+/** What one import did, kept for REPORT.txt, `berth settings` and `berth status`. */
+export interface ImportOutcome {
+  at: string;
+  folder: string;
+  done: string[];
+  failed: { what: string; error: string }[];
+  problems: FolderProblem[];
+  unchanged: string[];
+  notes: string[];
+  ignored: string[];
+  /** Keys that may log in as root, from the partition. */
+  keys: number;
+  sshPasswordLogin: boolean;
+  oneTimePassword: boolean;
+}
+
+async function rootPasswordState(root: string, oneTimeShown: boolean): Promise<'none' | 'set' | 'one-time'> {
+  const shadow = await readFile(join(root, 'etc/shadow'), 'utf8').catch(() => '');
+  const f =
+    shadow
+      .split('\n')
+      .find((l) => l.startsWith('root:'))
+      ?.split(':') ?? [];
+  const hash = f[1] ?? '';
+  if (hash === '' || hash.startsWith('!') || hash.startsWith('*')) return 'none';
+  return f[2] === '0' && oneTimeShown ? 'one-time' : 'set';
+}
+
+const exists = (path: string) =>
+  readFile(path).then(
+    () => true,
+    () => false,
+  );
+
+async function localRecipes(dir: string): Promise<Record<string, string>> {
+  const files = await recipeFiles([dir]).catch(() => []);
+  const out: Record<string, string> = {};
+  for (const f of files) out[basename(f)] = sha256(await readFile(f, 'utf8').catch(() => ''));
+  return out;
+}
+
+const countKeys = (text: string) => text.split('\n').filter((l) => l.trim() && !l.startsWith('#')).length;
+
+export async function importSettings(opts: {
+  folderDir: string;
+  config: Config;
+  system: SettingsSystem;
+  now?: Date;
+}): Promise<ImportOutcome> {
+  const { config, system } = opts;
+  const now = opts.now ?? new Date();
+  const folder = await readFolder(opts.folderDir);
+  const problems = [...folder.problems];
+  const texts = new Map<string, string>();
+  type File = NonNullable<(typeof folder.settings)['hostname']>;
+  const take = <T>(
+    setting: keyof typeof folder.settings,
+    parse: (f: File) => Parsed<T>,
+  ): Sourced<T> | undefined => {
+    const f = folder.settings[setting];
+    if (!f) return undefined;
+    const p = parse(f);
+    problems.push(...p.problems);
+    // A file with an error is not taken at all (a key file with one bad line included).
+    return p.value !== undefined && p.problems.length === 0
+      ? { file: f.shown, hash: f.hash, value: p.value }
+      : undefined;
+  };
+  const hostname = take('hostname', parseHostname);
+  const timezone = take('timezone', parseTimezone);
+  const password = take('password', parsePassword);
+  const keys = take('authorized_keys', parseAuthorizedKeys);
+  const sshPasswordLogin = take('ssh-password-login', parseYesNo);
+
+  // The partition's recipes are checked beside the machine's, minus those they would replace.
+  const ctx = checkContext(config);
+  const dests = new Map(folder.recipes.map((r) => [basename(r.path), r]));
+  const machine = (await recipeFiles([config.recipesDir]).catch(() => [])).filter(
+    (f) => !dests.has(basename(f)),
+  );
+  const candidates = folder.recipes.map((r) => {
+    texts.set(r.shown, r.text);
+    return parseRecipeText(r.shown, r.text, ctx);
+  });
+  checkRecipeSet([...(await Promise.all(machine.map((f) => readRecipe(f, ctx)))), ...candidates]);
+  const recipes = folder.recipes.map((r, i) => {
+    const parsed = candidates[i]!;
+    for (const d of parsed.diagnostics)
+      problems.push({
+        file: d.file,
+        line: d.line,
+        message: d.field ? `${d.message} (${d.field})` : d.message,
+        // As on the status page: an env value or a file's content is never repeated.
+        ...(d.source !== undefined && !/^(env|files)\b/.test(d.field ?? '') ? { source: d.source } : {}),
+      });
+    return {
+      file: r.shown,
+      hash: r.hash,
+      dest: basename(r.path),
+      ok: Boolean(parsed.app) && parsed.diagnostics.length === 0,
+    };
+  });
+
+  const last: ImportRecord = await readImportRecord(config.dataDir);
+  const oneTimeShown = await exists(join(system.root, ONE_TIME_ISSUE));
+  const input: SettingsInput = {
+    ...(hostname ? { hostname } : {}),
+    ...(timezone ? { timezone } : {}),
+    ...(password ? { password: { ...password, value: true as const } } : {}),
+    ...(keys ? { keys } : {}),
+    ...(sshPasswordLogin ? { sshPasswordLogin } : {}),
+    recipes,
+    last,
+    local: {
+      recipes: await localRecipes(config.recipesDir),
+      rootPassword: await rootPasswordState(system.root, oneTimeShown),
+      oneTimeShown,
+    },
+  };
+  const plan = planSettings(input);
+  const record: ImportRecord = structuredClone(last);
+  const results = await executeSettings(plan.steps, {
+    system,
+    recipesDir: config.recipesDir,
+    texts,
+    ...(password ? { password: password.value } : {}),
+    pathOf: (file) => join(opts.folderDir, file.slice(file.indexOf('/') + 1)),
+    record,
+    now,
+  });
+  await saveImportRecord(config.dataDir, record);
+
+  const describe = (s: (typeof results)[number]['step']) => describeSettingsStep(s, config.recipesDir);
+  const keyText = await readFile(join(system.root, KEYS_FILE), 'utf8').catch(() => '');
+  const outcome: ImportOutcome = {
+    at: now.toISOString(),
+    folder: opts.folderDir,
+    done: results.filter((r) => !r.error).map((r) => describe(r.step)),
+    failed: results.flatMap((r) => (r.error ? [{ what: describe(r.step), error: r.error }] : [])),
+    problems,
+    unchanged: plan.unchanged,
+    notes: plan.notes,
+    ignored: folder.ignored,
+    keys: countKeys(keyText),
+    sshPasswordLogin: record.sshPasswordLogin ?? false,
+    oneTimePassword: await exists(join(system.root, ONE_TIME_ISSUE)),
+  };
+  await saveOutcome(config.dataDir, outcome);
+  return outcome;
+}

@@ -1,0 +1,120 @@
+// The pure part of an import: what the partition holds now, what earlier imports took and
+// what the machine has, in; the steps that bring the machine up to date, out. A file is
+// imported only when it changed since it was last imported, so a setting changed on the
+// machine itself is not undone at every boot.
+import type { SettingsStep } from './steps.js';
+
+export interface Sourced<T> {
+  file: string;
+  hash: string;
+  value: T;
+}
+
+/** What earlier imports took (kept in the data dir). */
+export interface ImportRecord {
+  /** Partition file → hash of the text imported from it. */
+  files: Record<string, string>;
+  /** Recipe in the recipes dir → the partition file it came from and the hash of what was written. */
+  recipes: Record<string, { file: string; hash: string }>;
+  /** Whether berth turned password login over SSH on. */
+  sshPasswordLogin?: boolean;
+}
+
+export const EMPTY_RECORD: ImportRecord = { files: {}, recipes: {} };
+
+export interface SettingsInput {
+  /** The valid settings on the partition; a file with an error is left out (and reported). */
+  hostname?: Sourced<string>;
+  timezone?: Sourced<string>;
+  /** The password's value stays out of planning. */
+  password?: Sourced<true>;
+  keys?: Sourced<string[]>;
+  sshPasswordLogin?: Sourced<boolean>;
+  /** Every recipe file on the partition; ok: it passed the same checks as `berth validate`. */
+  recipes: { file: string; hash: string; dest: string; ok: boolean }[];
+  last: ImportRecord;
+  local: {
+    /** Recipe file name → hash of its text, for the recipes dir as it is. */
+    recipes: Record<string, string>;
+    /** root's password: none (locked), one the person chose, or the one-time one. */
+    rootPassword: 'none' | 'set' | 'one-time';
+    oneTimeShown: boolean;
+  };
+}
+
+export interface SettingsPlan {
+  steps: SettingsStep[];
+  /** Partition files that are the same as when last imported. */
+  unchanged: string[];
+  /** Things the person should know that are not errors. */
+  notes: string[];
+}
+
+export function planSettings(input: SettingsInput): SettingsPlan {
+  const steps: SettingsStep[] = [];
+  const unchanged: string[] = [];
+  const notes: string[] = [];
+  const changed = (s: { file: string; hash: string }) => {
+    if (input.last.files[s.file] !== s.hash) return true;
+    unchanged.push(s.file);
+    return false;
+  };
+
+  if (input.hostname && changed(input.hostname))
+    steps.push({
+      kind: 'set-hostname',
+      file: input.hostname.file,
+      hash: input.hostname.hash,
+      name: input.hostname.value,
+    });
+  if (input.timezone && changed(input.timezone))
+    steps.push({
+      kind: 'set-timezone',
+      file: input.timezone.file,
+      hash: input.timezone.hash,
+      zone: input.timezone.value,
+    });
+
+  // A password on the partition is always new: once set, it is erased from there.
+  const newPassword = Boolean(input.password);
+  if (input.password) {
+    steps.push({ kind: 'set-password', file: input.password.file });
+    steps.push({ kind: 'erase-password', file: input.password.file });
+  }
+  const hasPassword = newPassword || input.local.rootPassword === 'set';
+  if (!hasPassword && input.local.rootPassword === 'none') steps.push({ kind: 'one-time-password' });
+  if (hasPassword && input.local.oneTimeShown) steps.push({ kind: 'retire-one-time-password' });
+
+  if (input.keys && changed(input.keys))
+    steps.push({ kind: 'write-keys', file: input.keys.file, hash: input.keys.hash, keys: input.keys.value });
+
+  // Password login over SSH only with a password the person chose, never the one-time one.
+  const wanted = input.sshPasswordLogin?.value ?? false;
+  if (input.sshPasswordLogin) changed(input.sshPasswordLogin);
+  if (wanted && !hasPassword)
+    notes.push(
+      `${input.sshPasswordLogin!.file}: password login over SSH stays off until a password is set (berth/password)`,
+    );
+  const on = wanted && Boolean(hasPassword);
+  if (on !== (input.last.sshPasswordLogin ?? false)) steps.push({ kind: 'ssh-password-login', on });
+
+  const present = new Set(input.recipes.map((r) => r.file));
+  for (const r of input.recipes) {
+    if (!r.ok) continue; // reported with its errors; the machine's copy, if any, stays as it is
+    if (changed(r)) steps.push({ kind: 'import-recipe', file: r.file, hash: r.hash, dest: r.dest });
+  }
+  const importing = new Set(steps.flatMap((s) => (s.kind === 'import-recipe' ? [s.dest] : [])));
+  for (const [dest, was] of Object.entries(input.last.recipes).sort(([a], [b]) => a.localeCompare(b))) {
+    if (present.has(was.file) || importing.has(dest)) continue;
+    const now = input.local.recipes[dest];
+    if (now === was.hash) steps.push({ kind: 'remove-recipe', file: was.file, dest });
+    else
+      steps.push({
+        kind: 'forget-recipe',
+        file: was.file,
+        dest,
+        reason: now === undefined ? 'was already removed' : 'was changed on the machine since, so it stays',
+      });
+  }
+  return { steps, unchanged, notes };
+}

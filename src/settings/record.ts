@@ -1,0 +1,45 @@
+// What earlier imports took, and what the last one did, in the data dir (root-only, no secrets).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { atomicWrite } from '../exec/files.js';
+import type { ImportOutcome } from './import.js';
+import { EMPTY_RECORD, type ImportRecord } from './plan.js';
+
+const dir = (dataDir: string) => join(dataDir, 'settings');
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function readImportRecord(dataDir: string): Promise<ImportRecord> {
+  const r = await readJson<ImportRecord>(join(dir(dataDir), 'imported.json'));
+  return r && typeof r.files === 'object' && typeof r.recipes === 'object'
+    ? r
+    : structuredClone(EMPTY_RECORD);
+}
+
+export const saveImportRecord = (dataDir: string, r: ImportRecord) =>
+  atomicWrite(join(dir(dataDir), 'imported.json'), `${JSON.stringify(r, null, 2)}\n`, 0o600);
+
+export const readOutcome = (dataDir: string) =>
+  readJson<ImportOutcome>(join(dir(dataDir), 'last-import.json'));
+
+export const saveOutcome = (dataDir: string, o: ImportOutcome) =>
+  atomicWrite(join(dir(dataDir), 'last-import.json'), `${JSON.stringify(o, null, 2)}\n`, 0o600);
+
+/** One line for `berth status` when the last import left something out; undefined when all was taken. */
+export async function settingsStatusLine(dataDir: string): Promise<string | undefined> {
+  const o = await readOutcome(dataDir);
+  if (!o) return undefined;
+  const issues = [
+    ...o.problems.map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`),
+    ...o.failed.map((f) => `${f.what}: ${f.error}`),
+  ];
+  if (issues.length === 0) return undefined;
+  const more = issues.length > 1 ? ` and ${issues.length - 1} more` : '';
+  return `BERTH partition: not all taken at ${o.at.slice(0, 16).replace('T', ' ')} UTC: ${issues[0]}${more}; 'berth settings' or berth/REPORT.txt there says all`;
+}
