@@ -4,6 +4,7 @@
 import { readFile, statfs } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { computePlan, type Runtime } from '../runtime.js';
+import { readOutcome } from '../settings/record.js';
 import { appStatuses } from '../status.js';
 import type { HostInfo, PageModel, Samples } from './page.js';
 
@@ -36,7 +37,11 @@ export async function readModel(
   advertised: (app: string) => string[],
   samples: ReadonlyMap<string, Samples>,
 ): Promise<PageModel> {
-  const [plan, host] = await Promise.all([computePlan(rt), hostInfo(rt)]);
+  const [plan, host, imported] = await Promise.all([
+    computePlan(rt),
+    hostInfo(rt),
+    readOutcome(rt.config.dataDir),
+  ]);
   const apps = await appStatuses(rt, Date.now(), plan);
   return {
     host,
@@ -49,6 +54,14 @@ export async function readModel(
       // An env value or a file's content is never shown, even on a line with an error.
       ...(d.source !== undefined && !/^(env|files)\b/.test(d.field ?? '') ? { source: d.source } : {}),
     })),
+    ...(imported
+      ? {
+          settings: [
+            ...imported.problems,
+            ...imported.failed.map((f) => ({ file: 'berth', message: `${f.what}: ${f.error}` })),
+          ],
+        }
+      : {}),
     samples,
     at: new Date().toISOString(),
   };

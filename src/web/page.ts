@@ -33,6 +33,8 @@ export interface PageModel {
   host: HostInfo;
   apps: AppStatus[];
   errors: RecipeError[];
+  /** What the last boot did not take from the BERTH partition (berth/REPORT.txt says the same). */
+  settings?: { file: string; line?: number; message: string; source?: string }[];
   samples: ReadonlyMap<string, Samples>;
   /** When the model was read (ISO). */
   at: string;
@@ -109,6 +111,14 @@ export function renderLive(m: PageModel, pageHost: string): string {
               `<li><code>${esc(`${e.file}:${e.line}:${e.col}`)}</code> ${esc(e.message)}${e.source !== undefined ? `<pre>${esc(e.source)}</pre>` : ''}</li>`,
           )
           .join('')}</ul></section>`;
+  const settings = m.settings?.length
+    ? `<section aria-labelledby="settings-h"><h2 id="settings-h">Not taken from the BERTH partition</h2><ul class="errors">${m.settings
+        .map(
+          (e) =>
+            `<li><code>${esc(`${e.file}${e.line ? `:${e.line}` : ''}`)}</code> ${esc(e.message)}${e.source !== undefined ? `<pre>${esc(e.source)}</pre>` : ''}</li>`,
+        )
+        .join('')}</ul></section>`
+    : '';
   const free =
     m.host.freeBytes !== undefined ? `${formatBytes(m.host.freeBytes)} free in ${m.host.dataDir}` : '';
   return `<p class="host">${esc(m.host.addresses.join(', ') || 'no address')} · ${esc(m.host.os)}${free ? ` · ${esc(free)}` : ''} · <time datetime="${esc(m.at)}">${esc(m.at.slice(11, 19))} UTC</time></p>
@@ -119,7 +129,7 @@ export function renderLive(m: PageModel, pageHost: string): string {
 ${rows || '<tr><td colspan="8">No apps yet: put recipes in the recipes folder.</td></tr>'}
 </tbody>
 </table>
-${errors}`;
+${errors}${settings}`;
 }
 
 export function renderPage(m: PageModel, pageHost: string): string {

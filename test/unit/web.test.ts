@@ -96,6 +96,24 @@ describe('the page', () => {
     expect(html).toMatch(/class="state bad">failed.*<div class="why">boom<\/div>/s);
   });
 
+  it('shows what the BERTH partition had that was not taken, escaped', () => {
+    const html = renderLive(
+      model({
+        settings: [
+          { file: 'berth/recipes/b.yaml', line: 4, message: 'bad <port>', source: '  - "99999:80"' },
+          { file: 'berth/timezone', message: 'the file is UTF-16 text' },
+        ],
+      }),
+      'h',
+    );
+    expect(html).toContain('Not taken from the BERTH partition');
+    expect(html).toContain(
+      '<code>berth/recipes/b.yaml:4</code> bad &lt;port&gt;<pre>  - &quot;99999:80&quot;</pre>',
+    );
+    expect(html).toContain('<code>berth/timezone</code> the file is UTF-16 text');
+    expect(renderLive(model({ settings: [] }), 'h')).not.toContain('BERTH partition');
+  });
+
   it('draws memory and CPU as inline SVG, without script', () => {
     const svg = sparkline([1, 2, 3, 2], 'memory', (v) => `${v} B`);
     expect(svg).toMatch(
