@@ -22,7 +22,7 @@ truncate -s 16M "$WORK/test.img" && mkfs.vfat -n BERTHTEST "$WORK/test.img" >/de
 # A copy, on a disk larger than the image as the disk it is flashed to is: the root must grow.
 DISK=$WORK/disk.img
 cp --sparse=always "$IMG" "$DISK" && truncate -s 8G "$DISK"
-part_offset() { sfdisk -J "$DISK" | node -e '
+part_offset() { sfdisk -J "$DISK" 2>/dev/null | node -e '
   const p = JSON.parse(require("fs").readFileSync(0, "utf8")).partitiontable.partitions.find((x) => x.name === process.argv[1]);
   console.log(p.start * 512);' "$1"; }
 ROOT_OFF=$(part_offset root)
@@ -57,7 +57,7 @@ WEB_OK=""
 SSH_PORT=${BOOT_SSH_PORT:-18722}
 SSH_OK=""
 SSH_TRY=0
-SSH_OPTS=(-p "$SSH_PORT" -o UserKnownHostsFile="$WORK/known_hosts" -o StrictHostKeyChecking=accept-new -o BatchMode=yes -o ConnectTimeout=20)
+SSH_OPTS=(-p "$SSH_PORT" -o LogLevel=ERROR -o UserKnownHostsFile="$WORK/known_hosts" -o StrictHostKeyChecking=accept-new -o BatchMode=yes -o ConnectTimeout=20)
 # Software emulation is slow, and slower still beside other busy processes: say how busy.
 echo "boot-test: load average $(cut -d' ' -f1-3 /proc/loadavg) at the start; limit ${LIMIT} s"
 start=$(date +%s.%N)
