@@ -54,7 +54,10 @@ tar -C "$R" --numeric-owner -xpf "$BASE"
 say "installing berth $VERSION"
 npm run --silent build
 mkdir -p "$R/usr/lib/berth"
+mkdir -p "$R/usr/lib/berth/recipes"
 cp -a dist package.json package-lock.json "$R/usr/lib/berth/"
+# The catalog (berth search, berth add) is read from beside the built code.
+cp -a recipes/catalog "$R/usr/lib/berth/recipes/"
 (cd "$R/usr/lib/berth" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
 chmod 755 "$R/usr/lib/berth/dist/cli/main.js"
 ln -sf ../lib/berth/dist/cli/main.js "$R/usr/bin/berth"

@@ -38,6 +38,8 @@ const result = await build({
   minifySyntax: true,
   sourcemap: true,
   logLevel: 'warning',
+  // config.ts finds the shipped catalog through __dirname in this bundle, import.meta.url elsewhere.
+  logOverride: { 'empty-import-meta': 'silent' },
 });
 if (result.errors.length > 0) process.exit(1);
 

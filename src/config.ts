@@ -1,6 +1,7 @@
 // Where things live. Defaults are the appliance's; options and BERTH_* variables override them.
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_ALLOWED_ROOTS } from './recipe/check.js';
 
 export interface Config {
@@ -16,6 +17,8 @@ export interface Config {
   socketPath: string;
   /** The `berth/` folder of the BERTH partition (settings and recipes given at flash time). */
   settingsDir: string;
+  /** The catalog of vetted recipes (`berth search`, `berth add`). */
+  catalogDir: string;
   /** Interfaces to advertise on; undefined means every non-loopback interface. */
   advertiseInterfaces?: string[];
 }
@@ -25,6 +28,13 @@ export interface ConfigOverrides {
   'data-dir'?: string | undefined;
   'unit-dir'?: string | undefined;
   user?: boolean | undefined;
+}
+
+/** The catalog shipped in the package: <package>/recipes/catalog, from the bundle or a module. */
+function shippedCatalog(): string {
+  // The CLI runs as one CommonJS bundle, dist/cli/berth.cjs, where import.meta is empty.
+  if (typeof __dirname === 'string') return join(__dirname, '..', '..', 'recipes', 'catalog');
+  return fileURLToPath(new URL('../recipes/catalog', import.meta.url));
 }
 
 export function resolveConfig(o: ConfigOverrides, env: NodeJS.ProcessEnv = process.env): Config {
@@ -40,6 +50,7 @@ export function resolveConfig(o: ConfigOverrides, env: NodeJS.ProcessEnv = proce
     hostname: env.BERTH_HOSTNAME ?? hostname(),
     podman: env.BERTH_PODMAN ?? '/usr/bin/podman',
     settingsDir: env.BERTH_SETTINGS_DIR ?? '/boot/berth/berth',
+    catalogDir: env.BERTH_CATALOG_DIR ?? shippedCatalog(),
     socketPath:
       env.BERTH_SOCKET ?? join(user ? (env.XDG_RUNTIME_DIR ?? '/run') : '/run', 'berth', 'control.sock'),
     ...(env.BERTH_ADVERTISE_INTERFACES

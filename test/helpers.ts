@@ -27,3 +27,20 @@ export function validApp(text: string, file = 'test.yaml') {
 }
 
 export const updateGolden = process.env.UPDATE_GOLDEN === '1';
+
+/** Runs the berth CLI in this process, its output and errors in one string. */
+export async function runBerth(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; out: string }> {
+  const { COMMANDS } = await import('../src/cli/commands/index.js');
+  const { runCli } = await import('../src/cli/run.js');
+  const out: string[] = [];
+  const code = await runCli(
+    argv,
+    COMMANDS,
+    { out: (t) => out.push(t), err: (t) => out.push(t), isTty: false },
+    env,
+  );
+  return { code, out: out.join('\n') };
+}

@@ -148,6 +148,7 @@ export async function startAppliance(
     podman: '/usr/bin/podman',
     socketPath: env.BERTH_SOCKET!,
     settingsDir: join(dirs.data, 'no-settings-partition'),
+    catalogDir: join(import.meta.dirname, '../../recipes/catalog'),
   };
   const podmanEnv = { ...process.env, CONTAINERS_CONF: env.CONTAINERS_CONF };
   const cli = join(repoRoot(), 'dist', 'cli', 'main.js');

@@ -16,8 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../src/cli/commands/index.js';
-import { runCli } from '../../src/cli/run.js';
+import { runBerth } from '../helpers.js';
 import { ONE_TIME_ISSUE, KEYS_FILE, PASSWORD_LOGIN_CONF } from '../../src/settings/execute.js';
 import { settingsStatusLine } from '../../src/settings/record.js';
 
@@ -28,16 +27,7 @@ let part: string;
 let env: NodeJS.ProcessEnv;
 let key: string;
 
-async function berth(...argv: string[]): Promise<{ code: number; out: string }> {
-  const out: string[] = [];
-  const code = await runCli(
-    argv,
-    COMMANDS,
-    { out: (t) => out.push(t), err: (t) => out.push(t), isTty: false },
-    env,
-  );
-  return { code, out: out.join('\n') };
-}
+const berth = (...argv: string[]) => runBerth(argv, env);
 const read = (p: string) => readFileSync(p, 'utf8');
 const shadowRoot = () => read(join(root, 'etc/shadow')).split('\n')[0]!.split(':');
 

@@ -37,6 +37,14 @@ describe('systemd-analyze verify', () => {
     expect(verify(set.apps.flatMap((a) => withCompanions(renderUnit(a, ctx))))).toBe('');
   });
 
+  it('accepts the unit of every catalog recipe, enabled', async () => {
+    const set = await loadRecipes([join(root, 'recipes', 'catalog', 'apps')], CHECK_CTX);
+    expect(set.diagnostics).toEqual([]);
+    expect(set.apps.length).toBeGreaterThanOrEqual(15);
+    const units = set.apps.flatMap((a) => withCompanions(renderUnit({ ...a, enabled: true }, ctx)));
+    expect(verify(units)).toBe('');
+  });
+
   it('accepts the unit of every golden fixture', () => {
     const dir = join(root, 'test', 'fixtures', 'render');
     const units = readdirSync(dir)

@@ -25,6 +25,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./status.js')).statusCommand,
   },
   {
+    name: 'search',
+    summary: 'find apps in the catalog of vetted recipes',
+    load: async () => (await import('./catalog.js')).searchCommand,
+  },
+  {
+    name: 'add',
+    summary: 'add an app from the catalog to the recipes (--enable: and start it)',
+    load: async () => (await import('./catalog.js')).addCommand,
+  },
+  {
     name: 'start',
     summary: "start an app's unit",
     load: async () => (await import('./units.js')).startCommand,
