@@ -111,6 +111,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./supervise.js')).superviseCommand,
   },
   {
+    name: 'export',
+    summary: "write an app's recipe as Quadlet files, for hosts that run podman's own generator",
+    load: async () => (await import('./export.js')).exportCommand,
+  },
+  {
     name: 'render',
     summary: 'print the systemd unit berth writes for a recipe',
     load: async () => (await import('./render.js')).renderCommand,
