@@ -2,7 +2,8 @@
 # Serves as the base of the sample web apps (busybox httpd) and of the tests.
 IMAGE=localhost/berth/busybox:1.35.0
 PACKAGES=(busybox-static)
-CHANGES=('CMD ["/bin/sh"]' 'WORKDIR /')
+# PATH as every registry image sets it (podman run supplies one when it is missing; kube play does not).
+CHANGES=('ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["/bin/sh"]' 'WORKDIR /')
 
 build_rootfs() {
   local root=$1

@@ -168,7 +168,7 @@ describe('berth export quadlet, through the real Quadlet generator', async () =>
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/not exported: empty-arg \(.*empty-arg\.yaml\): an empty argument/);
     expect(readdirSync(join(dir, 'out')).sort()).toEqual(['berth-ok.container', 'ok-data.volume']);
-    const usage = await runBerth(['export', 'kube'], {});
+    const usage = await runBerth(['export', 'helm'], {});
     expect(usage.code).toBe(2);
   });
 

@@ -1,29 +1,66 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { Config } from '../../config.js';
 import { checkContext } from '../../context.js';
 import { atomicWrite } from '../../exec/files.js';
+import { renderKube } from '../../export/kube.js';
 import { QuadletError, renderQuadlet } from '../../export/quadlet.js';
+import type { App } from '../../recipe/app.js';
 import { formatDiagnostic } from '../../recipe/diagnostics.js';
 import { loadRecipes } from '../../recipe/load.js';
-import { type Command, EXIT_FAILED, EXIT_OK, UsageError, UserError } from '../command.js';
+import { appPaths } from '../../render/paths.js';
+import { type Command, EXIT_FAILED, EXIT_OK, type Io, UsageError, UserError } from '../command.js';
 import { appArg } from '../connect.js';
 
-const FORMATS = ['quadlet'] as const;
+interface OutFile {
+  name: string;
+  text: string;
+}
+
+/** A secret berth generated for an app, read from its data dir; absent before the first apply. */
+function readSecret(config: Config, app: string, name: string): string | undefined {
+  try {
+    return readFileSync(join(appPaths(config.dataDir, app).secretsDir, name), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+const EXPORTERS: Record<string, (a: App, config: Config, io: Io) => OutFile[]> = {
+  quadlet: (a, config) => renderQuadlet(a, { dataDir: config.dataDir, hostname: config.hostname }),
+  kube: (a, config, io) => {
+    const k = renderKube(a, { hostname: config.hostname, secret: (app, s) => readSecret(config, app, s) });
+    for (const w of k.warnings) io.err(`berth: ${a.name}: ${w}`);
+    const head = [
+      `# ${a.name}: exported by berth from ${a.file.replace(/[\r\n]/g, '')} for Kubernetes (kubectl apply -f).`,
+      ...k.warnings.map((w) => `# warning: ${w.replace(/[\r\n]/g, ' ')}`),
+    ].join('\n');
+    return [
+      { name: `${a.name}.yaml`, text: `${head}\n${k.manifests.map((m) => stringify(m)).join('---\n')}` },
+    ];
+  },
+};
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: "write an app's recipe as Quadlet files, for hosts that run podman's own generator",
-  usage: 'berth export quadlet APP|--all [--out DIR]',
+  summary: 'write apps as Quadlet files (podman) or Kubernetes manifests (a cluster such as k3s)',
+  usage: 'berth export quadlet|kube APP|--all [--out DIR]',
   help: [
     'quadlet: a .container file per app, and the .volume and .network files it uses (podman 4.4+;',
     'keys Quadlet lacks there go in PodmanArgs=, podman 4.5+). Volumes bind the data dirs berth',
     'keeps, so the data stays. Put the files in /etc/containers/systemd and run systemctl daemon-reload.',
+    'kube: APP.yaml with a Deployment, a Service for its ports, a PersistentVolumeClaim per volume',
+    '(hostPath for host: dirs), a ConfigMap for files: and a Secret for secrets (plain text: keep',
+    'it private). What has no equal on a cluster is a warning, in the file and on stderr.',
     'Without --out the files are printed, each after a "# ---- NAME" line.',
   ].join('\n'),
   options: { all: { type: 'boolean' }, out: { type: 'string' } },
   async run({ config, positionals, options, io }) {
     const [format, name, ...rest] = positionals;
-    if (!FORMATS.includes(format as (typeof FORMATS)[number]))
-      throw new UsageError(`export takes a format first: ${FORMATS.join(', ')}`);
+    const exporter = format !== undefined ? EXPORTERS[format] : undefined;
+    if (!exporter)
+      throw new UsageError(`export takes a format first: ${Object.keys(EXPORTERS).join(' or ')}`);
     if (rest.length > 0 || (name === undefined) === !options.all)
       throw new UsageError('export takes one APP, or --all');
     const set = await loadRecipes([config.recipesDir], checkContext(config));
@@ -41,7 +78,7 @@ export const exportCommand: Command = {
     const failed: string[] = [];
     const files = apps.flatMap((a) => {
       try {
-        return renderQuadlet(a, { dataDir: config.dataDir, hostname: config.hostname });
+        return exporter(a, config, io);
       } catch (err) {
         if (!(err instanceof QuadletError)) throw err;
         failed.push(`${a.name} (${a.file}): ${err.message}`);
@@ -53,7 +90,7 @@ export const exportCommand: Command = {
     // Apps on one network share its .network file.
     const unique = [...new Map(files.map((f) => [f.name, f])).values()];
     if (typeof options.out === 'string') {
-      for (const f of unique) await atomicWrite(join(options.out, f.name), f.text, 0o644);
+      for (const f of unique) await atomicWrite(join(options.out, f.name), f.text, 0o600);
       io.err(
         `wrote ${unique.length} file${unique.length === 1 ? '' : 's'} to ${options.out}: ${unique.map((f) => f.name).join(', ')}`,
       );

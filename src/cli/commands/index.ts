@@ -112,7 +112,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'export',
-    summary: "write an app's recipe as Quadlet files, for hosts that run podman's own generator",
+    summary: 'write apps as Quadlet files (podman) or Kubernetes manifests (a cluster such as k3s)',
     load: async () => (await import('./export.js')).exportCommand,
   },
   {
