@@ -88,6 +88,8 @@ mkdir -p "$R/etc/berth/recipes" "$R/usr/share/berth/recipes" "$R/var/lib/berth/i
 cp recipes/*.yaml recipes/recipe.schema.json "$R/usr/share/berth/recipes/"
 cp recipes/samba.yaml recipes/minidlna.yaml recipes/recipe.schema.json "$R/etc/berth/recipes/"
 cp README.md "$R/usr/share/berth/README.md"
+# The BERTH partition's berth/ folder as shipped, to copy back if it is lost.
+cp -r image-build/settings/berth "$R/usr/share/berth/settings"
 bash image-build/build-images.sh media >/dev/null
 podman save --quiet --multi-image-archive -o "$R/var/lib/berth/images/apps.tar" localhost/berth/samba:12 localhost/berth/minidlna:12
 

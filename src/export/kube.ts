@@ -23,6 +23,14 @@ export interface KubeContext {
 }
 
 const base64 = (s: string) => Buffer.from(s).toString('base64');
+/**
+ * Kubernetes expands $(NAME) in command, args and env values and reads $$ as $; any other $
+ * is kept. So only a $ before $ or ( is doubled (podman kube play, which expands nothing,
+ * then sees the rest as written).
+ */
+const literal = (s: string) => s.replace(/\$(?=[$(])/g, '$$$$');
+/** ConfigMap and Secret keys may be file names as berth allows them; anything else is mapped. */
+const fileKey = (name: string) => (/^[-._a-zA-Z0-9]+$/.test(name) ? name : dns(name));
 const labels = (app: string) => ({
   'app.kubernetes.io/name': app,
   'app.kubernetes.io/managed-by': 'berth-export',
@@ -40,7 +48,7 @@ function envList(app: App, hostname: string) {
   return app.env.map((e) =>
     e.secret
       ? { name: e.name, valueFrom: { secretKeyRef: { name: `${app.name}-secrets`, key: e.name } } }
-      : { name: e.name, value: expandTemplate(e.value, { hostname, app: app.name }) },
+      : { name: e.name, value: literal(expandTemplate(e.value, { hostname, app: app.name })) },
   );
 }
 
@@ -102,7 +110,7 @@ export function renderKube(app: App, ctx: KubeContext): KubeExport {
       // data (base64), not stringData: podman kube play reads only data.
       data: Object.fromEntries([
         ...secretEnv.map((e) => [e.name, base64(expandTemplate(e.value, vars))]),
-        ...secretFiles.map((f) => [dns(`file-${f.name}`), base64(expandTemplate(f.content, vars))]),
+        ...secretFiles.map((f) => [fileKey(f.name), base64(expandTemplate(f.content, vars))]),
       ]),
     });
   }
@@ -112,7 +120,7 @@ export function renderKube(app: App, ctx: KubeContext): KubeExport {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: meta(`${name}-files`),
-      data: Object.fromEntries(plainFiles.map((f) => [dns(f.name), expandTemplate(f.content, vars)])),
+      data: Object.fromEntries(plainFiles.map((f) => [fileKey(f.name), expandTemplate(f.content, vars)])),
     });
 
   const volumes: Record<string, unknown>[] = [];
@@ -144,7 +152,7 @@ export function renderKube(app: App, ctx: KubeContext): KubeExport {
     mounts.push({
       name: secretFiles.includes(f) ? 'secret-files' : 'files',
       mountPath: f.target,
-      subPath: dns(secretFiles.includes(f) ? `file-${f.name}` : f.name),
+      subPath: fileKey(f.name),
       readOnly: true,
     });
   for (const d of app.devices) {
@@ -159,8 +167,8 @@ export function renderKube(app: App, ctx: KubeContext): KubeExport {
   const container: Record<string, unknown> = {
     name,
     image: app.image,
-    ...(app.entrypoint ? { command: app.entrypoint } : {}),
-    ...(app.command ? { args: app.command } : {}),
+    ...(app.entrypoint ? { command: app.entrypoint.map(literal) } : {}),
+    ...(app.command ? { args: app.command.map(literal) } : {}),
     ...(app.workdir ? { workingDir: app.workdir } : {}),
     ...(app.env.length ? { env: envList(app, ctx.hostname) } : {}),
     ...(app.ports.length
@@ -173,7 +181,9 @@ export function renderKube(app: App, ctx: KubeContext): KubeExport {
       ...(app.capabilities.length ? { capabilities: { add: app.capabilities } } : {}),
       ...runAs(app.user, warnings),
     },
-    ...(probe(app) ? { livenessProbe: probe(app), readinessProbe: probe(app) } : {}),
+    // on_failure: none only reports: a readiness probe, which never restarts the pod.
+    ...(probe(app) ? { readinessProbe: probe(app) } : {}),
+    ...(probe(app) && app.health?.onFailure === 'restart' ? { livenessProbe: probe(app) } : {}),
   };
   manifests.push({
     apiVersion: 'apps/v1',
@@ -196,14 +206,29 @@ export function renderKube(app: App, ctx: KubeContext): KubeExport {
       },
     },
   });
+  // A Service name must start with a letter; an app name may start with a digit.
+  const service = /^[a-z]/.test(name) ? name : `app-${name}`;
+  if (service !== name)
+    warnings.push(`the Service is called ${service}: a Service name starts with a letter`);
+  // Ports berth bound to loopback stay inside the cluster; the others go on the node.
+  const local = app.ports.filter((p) => p.bind && /^(127\.|::1$|localhost$)/.test(p.bind));
+  if (local.length)
+    warnings.push(
+      `port${local.length > 1 ? 's' : ''} ${local.map((p) => `${p.bind}:${p.host}`).join(', ')} bound to loopback: ${local.length === app.ports.length ? 'the Service is ClusterIP (reach it with kubectl port-forward)' : 'a LoadBalancer would publish them on every node: split them into a ClusterIP Service by hand'}`,
+    );
+  const otherBinds = app.ports.filter((p) => p.bind && !local.includes(p));
+  if (otherBinds.length)
+    warnings.push(
+      `port bind addresses (${otherBinds.map((p) => p.bind).join(', ')}) do not carry over: the Service listens on the node's addresses`,
+    );
   if (app.ports.length)
     manifests.push({
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: meta(name),
+      metadata: meta(service),
       spec: {
         // k3s's built-in load balancer publishes these ports on the node, as berth did.
-        type: 'LoadBalancer',
+        type: local.length === app.ports.length ? 'ClusterIP' : 'LoadBalancer',
         selector: { 'app.kubernetes.io/name': name },
         ports: app.ports.map((p) => ({
           name: `${p.protocol}-${p.host}`,
@@ -230,6 +255,12 @@ export function renderKube(app: App, ctx: KubeContext): KubeExport {
   if (app.advertise.length)
     warnings.push(
       `LAN announcements (${app.advertise.map((a) => a.type).join(', ')}) do not carry over: a cluster has no mDNS of berth's`,
+    );
+  if (
+    app.env.some((e) => e.name === 'POSTGRES_HOST_AUTH_METHOD' && expandTemplate(e.value, vars) === 'trust')
+  )
+    warnings.push(
+      'the database trusts every client (POSTGRES_HOST_AUTH_METHOD=trust): on a cluster any pod can reach it; set POSTGRES_PASSWORD or add a NetworkPolicy',
     );
   if (app.cpuWeight !== undefined)
     warnings.push('resources.cpu_weight has no equal: set resources.requests.cpu instead');

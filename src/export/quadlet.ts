@@ -38,9 +38,11 @@ function words(...ws: string[]): string {
 function raw(v: string): string {
   if (v.endsWith('\\'))
     throw new QuadletError(`${JSON.stringify(v)} ends in a backslash, which a Quadlet file cannot hold`);
-  return systemdEscape(v, 'text');
+  // Quadlet copies these into ExecStart= as they are, where systemd expands $NAME.
+  return systemdEscape(v, 'text').replaceAll('$', '$$$$');
 }
-const text = (v: string) => raw(v.replace(/[\\\s]+$/, ''));
+/** Free text that stays in [Unit] (Description=): no $ expansion there. */
+const text = (v: string) => systemdEscape(v.replace(/[\\\s]+$/, ''), 'text');
 
 export class QuadletError extends Error {}
 const volumeUnit = (app: string, vol: string) => `${app}-${vol}.volume`;
@@ -165,7 +167,14 @@ export function renderQuadlet(app: App, ctx: QuadletContext): QuadletFile[] {
       `# berth's data dirs under ${ctx.dataDir}, so the data is the same.`,
     section('Unit', [
       `Description=${text(`${app.name}${app.description ? `: ${app.description}` : ''}`)}`,
-      ...app.dependsOn.flatMap((d) => [`Requires=${unitName(d.app)}`, `After=${unitName(d.app)}`]),
+      // Quadlet orders after a dependency's start; berth waited for its health check too.
+      ...app.dependsOn.flatMap((d) => [
+        ...(d.condition === 'healthy'
+          ? [`# depends_on ${d.app}: healthy: here only started (no health wait)`]
+          : []),
+        `Requires=${unitName(d.app)}`,
+        `After=${unitName(d.app)}`,
+      ]),
       ...app.requiresMounts.map((p) => `RequiresMountsFor=${systemdEscape(p, 'path')}`),
     ]),
     '',

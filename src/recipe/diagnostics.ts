@@ -37,6 +37,16 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${head}\n  ${shown}\n  ${' '.repeat(col)}^${'~'.repeat(len - 1)}`;
 }
 
+/**
+ * The source line to show beside a diagnostic outside the recipe's own file (the status
+ * page, the BERTH partition's report): only for an error located at a field that is not an
+ * env value or a file's content. A YAML syntax error names no field, and its line may be a
+ * secret (a duplicated PASSWORD: key), so it is not shown.
+ */
+export function shownSource(d: Diagnostic): string | undefined {
+  return d.field && !/^(env|files)\b/.test(d.field) ? d.source : undefined;
+}
+
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
   return (
     a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col || a.message.localeCompare(b.message)

@@ -147,7 +147,6 @@ async function runStep(ctx: SettingsContext, s: SettingsStep): Promise<void> {
         );
       else await rm(join(root, PASSWORD_LOGIN_CONF), { force: true });
       if (sys.live) await run(sys, ['systemctl', 'try-reload-or-restart', 'ssh.service']);
-      record.sshPasswordLogin = s.on;
       return;
     case 'import-recipe': {
       const text = ctx.texts.get(s.file);
@@ -173,6 +172,7 @@ async function runStep(ctx: SettingsContext, s: SettingsStep): Promise<void> {
         `  First login: root, one-time password  ${pw}\n  (you choose your own password right after; SSH takes keys only)\n\n`,
         0o600,
       );
+      record.oneTimeIssued = true;
       return;
     }
     case 'retire-one-time-password':
@@ -181,12 +181,22 @@ async function runStep(ctx: SettingsContext, s: SettingsStep): Promise<void> {
   }
 }
 
+/** Steps that were planned on the password being set: not run when setting it failed. */
+const NEEDS_PASSWORD = (s: SettingsStep) =>
+  s.kind === 'erase-password' ||
+  s.kind === 'retire-one-time-password' ||
+  (s.kind === 'ssh-password-login' && s.on);
+
 export async function executeSettings(
   steps: readonly SettingsStep[],
   ctx: SettingsContext,
 ): Promise<SettingsResult[]> {
   const results: SettingsResult[] = [];
   for (const step of steps) {
+    if (NEEDS_PASSWORD(step) && results.some((r) => r.step.kind === 'set-password' && r.error)) {
+      results.push({ step, error: 'not done, since setting the password failed' });
+      continue;
+    }
     try {
       await runStep(ctx, step);
       results.push({ step });

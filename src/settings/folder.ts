@@ -46,6 +46,10 @@ export interface SettingsFolder {
   problems: FolderProblem[];
   /** Files berth does not know, named in the report so a misspelt setting is noticed. */
   ignored: string[];
+  /** Every recipe file there, read or not: one that could not be read is still not deleted. */
+  seen: string[];
+  /** No berth/ folder (or the partition is not mounted): nothing may be taken as deleted. */
+  missing: boolean;
 }
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -81,10 +85,23 @@ const isProblem = (x: FolderFile | FolderProblem): x is FolderProblem => 'messag
 
 /** Reads `dir` (the partition's `berth/` folder); a missing folder reads as empty. */
 export async function readFolder(dir: string, shownDir = 'berth'): Promise<SettingsFolder> {
-  const out: SettingsFolder = { dir, settings: {}, recipes: [], problems: [], ignored: [] };
+  const out: SettingsFolder = {
+    dir,
+    settings: {},
+    recipes: [],
+    problems: [],
+    ignored: [],
+    seen: [],
+    missing: false,
+  };
   const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return [];
-    throw err;
+    if (err.code !== 'ENOENT') throw err;
+    out.missing = true;
+    out.problems.push({
+      file: shownDir,
+      message: `there is no ${shownDir}/ folder on the BERTH partition (or it is not mounted): nothing was taken or removed; copy the folder back from the image (/usr/share/berth/settings)`,
+    });
+    return [];
   });
   for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     const shown = `${shownDir}/${e.name}`;
@@ -121,8 +138,15 @@ async function readRecipes(dir: string, shownDir: string, out: SettingsFolder): 
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
   let count = 0;
   for (const e of entries) {
-    if (e.name.startsWith('.') || !/\.ya?ml$/i.test(e.name)) continue;
+    if (e.name.startsWith('.')) continue;
     const shown = `${shownDir}/${e.name}`;
+    if (!/\.ya?ml$/i.test(e.name)) {
+      // Windows hides known endings: "app.yaml" saved by Notepad is "app.yaml.txt".
+      if (/\.ya?ml\.txt$/i.test(e.name)) out.ignored.push(`${shown} (rename it to end in .yaml)`);
+      else if (!/^readme(\.txt|\.md)?$/i.test(e.name)) out.ignored.push(shown);
+      continue;
+    }
+    out.seen.push(shown);
     const bad = badName(e.name);
     if (bad || !RECIPE_NAME.test(e.name)) {
       out.problems.push({

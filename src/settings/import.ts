@@ -8,7 +8,14 @@ import type { Config } from '../config.js';
 import { checkContext } from '../context.js';
 import { checkRecipeSet, readRecipe, recipeFiles } from '../recipe/load.js';
 import { parseRecipeText } from '../recipe/parse.js';
-import { executeSettings, KEYS_FILE, ONE_TIME_ISSUE, type SettingsSystem } from './execute.js';
+import {
+  executeSettings,
+  KEYS_FILE,
+  ONE_TIME_ISSUE,
+  PASSWORD_LOGIN_CONF,
+  type SettingsSystem,
+} from './execute.js';
+import { shownSource } from '../recipe/diagnostics.js';
 import { type FolderProblem, readFolder, sha256 } from './folder.js';
 import {
   type Parsed,
@@ -85,8 +92,9 @@ export async function importSettings(opts: {
     if (!f) return undefined;
     const p = parse(f);
     problems.push(...p.problems);
-    // A file with an error is not taken at all (a key file with one bad line included).
-    return p.value !== undefined && p.problems.length === 0
+    // A file with an error is not taken, except authorized_keys: its good lines are, so a key
+    // deleted there stops working even while another line is wrong.
+    return p.value !== undefined && (p.problems.length === 0 || setting === 'authorized_keys')
       ? { file: f.shown, hash: f.hash, value: p.value }
       : undefined;
   };
@@ -96,11 +104,22 @@ export async function importSettings(opts: {
   const keys = take('authorized_keys', parseAuthorizedKeys);
   const sshPasswordLogin = take('ssh-password-login', parseYesNo);
 
-  // The partition's recipes are checked beside the machine's, minus those they would replace.
+  // The partition's recipes are checked beside the machine's, minus those they would replace
+  // and those whose file left the partition (a renamed recipe must not clash with its old name).
   const ctx = checkContext(config);
+  const last: ImportRecord = await readImportRecord(config.dataDir);
+  const local = await localRecipes(config.recipesDir);
+  const present = new Set(folder.seen);
+  const leaving = new Set(
+    folder.missing
+      ? []
+      : Object.entries(last.recipes).flatMap(([dest, was]) =>
+          !present.has(was.file) && local[dest] === was.hash ? [dest] : [],
+        ),
+  );
   const dests = new Map(folder.recipes.map((r) => [basename(r.path), r]));
   const machine = (await recipeFiles([config.recipesDir]).catch(() => [])).filter(
-    (f) => !dests.has(basename(f)),
+    (f) => !dests.has(basename(f)) && !leaving.has(basename(f)),
   );
   const candidates = folder.recipes.map((r) => {
     texts.set(r.shown, r.text);
@@ -115,7 +134,7 @@ export async function importSettings(opts: {
         line: d.line,
         message: d.field ? `${d.message} (${d.field})` : d.message,
         // As on the status page: an env value or a file's content is never repeated.
-        ...(d.source !== undefined && !/^(env|files)\b/.test(d.field ?? '') ? { source: d.source } : {}),
+        ...(shownSource(d) !== undefined ? { source: shownSource(d)! } : {}),
       });
     return {
       file: r.shown,
@@ -125,8 +144,8 @@ export async function importSettings(opts: {
     };
   });
 
-  const last: ImportRecord = await readImportRecord(config.dataDir);
   const oneTimeShown = await exists(join(system.root, ONE_TIME_ISSUE));
+  const installedKeys = countKeys(await readFile(join(system.root, KEYS_FILE), 'utf8').catch(() => ''));
   const input: SettingsInput = {
     ...(hostname ? { hostname } : {}),
     ...(timezone ? { timezone } : {}),
@@ -134,9 +153,14 @@ export async function importSettings(opts: {
     ...(keys ? { keys } : {}),
     ...(sshPasswordLogin ? { sshPasswordLogin } : {}),
     recipes,
+    present: folder.seen,
+    ...(folder.missing ? { folderMissing: true } : {}),
+    ...(folder.settings.authorized_keys || folder.missing ? {} : { keysFileAbsent: true }),
     last,
     local: {
-      recipes: await localRecipes(config.recipesDir),
+      recipes: local,
+      keys: installedKeys,
+      sshPasswordLogin: await exists(join(system.root, PASSWORD_LOGIN_CONF)),
       rootPassword: await rootPasswordState(system.root, oneTimeShown),
       oneTimeShown,
     },
@@ -166,7 +190,7 @@ export async function importSettings(opts: {
     notes: plan.notes,
     ignored: folder.ignored,
     keys: countKeys(keyText),
-    sshPasswordLogin: record.sshPasswordLogin ?? false,
+    sshPasswordLogin: await exists(join(system.root, PASSWORD_LOGIN_CONF)),
     oneTimePassword: await exists(join(system.root, ONE_TIME_ISSUE)),
   };
   await saveOutcome(config.dataDir, outcome);

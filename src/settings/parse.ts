@@ -71,7 +71,8 @@ export const MIN_PASSWORD = 8;
 /** The root password in plain text: the whole line (inner spaces kept), erased once set. */
 export function parsePassword(f: FolderFile): Parsed<string> {
   const { value: l, problems } = single(f, 'password');
-  if (!l) return { problems };
+  // A second line is most likely the password again: never shown, only its line number.
+  if (!l) return { problems: problems.map(({ source: _s, ...p }) => p) };
   // The password itself never appears in a problem: only its line number.
   const bad = (message: string) => ({ problems: [{ file: f.shown, line: l.line, message }] });
   if (CONTROL.test(l.text)) return bad('the password has control characters');

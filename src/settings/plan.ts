@@ -16,8 +16,8 @@ export interface ImportRecord {
   files: Record<string, string>;
   /** Recipe in the recipes dir → the partition file it came from and the hash of what was written. */
   recipes: Record<string, { file: string; hash: string }>;
-  /** Whether berth turned password login over SSH on. */
-  sshPasswordLogin?: boolean;
+  /** berth gave the console a one-time password once; it never makes another on its own. */
+  oneTimeIssued?: boolean;
 }
 
 export const EMPTY_RECORD: ImportRecord = { files: {}, recipes: {} };
@@ -30,10 +30,20 @@ export interface SettingsInput {
   password?: Sourced<true>;
   keys?: Sourced<string[]>;
   sshPasswordLogin?: Sourced<boolean>;
-  /** Every recipe file on the partition; ok: it passed the same checks as `berth validate`. */
+  /** Every recipe file read from the partition; ok: it passed the same checks as `berth validate`. */
   recipes: { file: string; hash: string; dest: string; ok: boolean }[];
+  /** Every recipe file on the partition, read or not (one that could not be read is not gone). */
+  present: string[];
+  /** No berth/ folder: nothing is taken as deleted. */
+  folderMissing?: boolean;
+  /** The partition has no authorized_keys file. */
+  keysFileAbsent?: boolean;
   last: ImportRecord;
   local: {
+    /** Keys berth installed from the partition earlier. */
+    keys: number;
+    /** Password login over SSH is on (berth's drop-in is there). */
+    sshPasswordLogin: boolean;
     /** Recipe file name → hash of its text, for the recipes dir as it is. */
     recipes: Record<string, string>;
     /** root's password: none (locked), one the person chose, or the one-time one. */
@@ -82,11 +92,19 @@ export function planSettings(input: SettingsInput): SettingsPlan {
     steps.push({ kind: 'erase-password', file: input.password.file });
   }
   const hasPassword = newPassword || input.local.rootPassword === 'set';
-  if (!hasPassword && input.local.rootPassword === 'none') steps.push({ kind: 'one-time-password' });
+  // A first login for a machine given neither a password nor a key: once, at the first
+  // import; a root the administrator locked later stays locked.
+  const keysAfter = input.keys ? input.keys.value.length : input.local.keys;
+  if (!hasPassword && input.local.rootPassword === 'none' && keysAfter === 0 && !input.last.oneTimeIssued)
+    steps.push({ kind: 'one-time-password' });
   if (hasPassword && input.local.oneTimeShown) steps.push({ kind: 'retire-one-time-password' });
 
   if (input.keys && changed(input.keys))
     steps.push({ kind: 'write-keys', file: input.keys.file, hash: input.keys.hash, keys: input.keys.value });
+  if (input.keysFileAbsent && input.local.keys > 0)
+    notes.push(
+      `there is no authorized_keys file: the ${input.local.keys} key${input.local.keys === 1 ? '' : 's'} it gave earlier still log in (an authorized_keys with no key lines takes them away)`,
+    );
 
   // Password login over SSH only with a password the person chose, never the one-time one.
   const wanted = input.sshPasswordLogin?.value ?? false;
@@ -96,16 +114,16 @@ export function planSettings(input: SettingsInput): SettingsPlan {
       `${input.sshPasswordLogin!.file}: password login over SSH stays off until a password is set (berth/password)`,
     );
   const on = wanted && Boolean(hasPassword);
-  if (on !== (input.last.sshPasswordLogin ?? false)) steps.push({ kind: 'ssh-password-login', on });
+  if (on !== input.local.sshPasswordLogin) steps.push({ kind: 'ssh-password-login', on });
 
-  const present = new Set(input.recipes.map((r) => r.file));
+  const present = new Set([...input.present, ...input.recipes.map((r) => r.file)]);
   for (const r of input.recipes) {
     if (!r.ok) continue; // reported with its errors; the machine's copy, if any, stays as it is
     if (changed(r)) steps.push({ kind: 'import-recipe', file: r.file, hash: r.hash, dest: r.dest });
   }
   const importing = new Set(steps.flatMap((s) => (s.kind === 'import-recipe' ? [s.dest] : [])));
   for (const [dest, was] of Object.entries(input.last.recipes).sort(([a], [b]) => a.localeCompare(b))) {
-    if (present.has(was.file) || importing.has(dest)) continue;
+    if (input.folderMissing || present.has(was.file) || importing.has(dest)) continue;
     const now = input.local.recipes[dest];
     if (now === was.hash) steps.push({ kind: 'remove-recipe', file: was.file, dest });
     else

@@ -4,6 +4,7 @@
 import { readFile, statfs } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { computePlan, type Runtime } from '../runtime.js';
+import { shownSource } from '../recipe/diagnostics.js';
 import { readOutcome } from '../settings/record.js';
 import { appStatuses } from '../status.js';
 import type { HostInfo, PageModel, Samples } from './page.js';
@@ -52,7 +53,7 @@ export async function readModel(
       col: d.col,
       message: d.message,
       // An env value or a file's content is never shown, even on a line with an error.
-      ...(d.source !== undefined && !/^(env|files)\b/.test(d.field ?? '') ? { source: d.source } : {}),
+      ...(shownSource(d) !== undefined ? { source: shownSource(d)! } : {}),
     })),
     ...(imported
       ? {

@@ -7,9 +7,10 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
+  readdirSync,
   readlinkSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -172,5 +173,46 @@ describe('berth settings import', () => {
     expect(line).toMatch(
       /^BERTH partition: not all taken at .*: berth\/hostname\.txt: the file is 71680 bytes.* and 1 more;/,
     );
+  });
+
+  it('a renamed recipe keeps its app; one that cannot be read is not taken as deleted', async () => {
+    writeFileSync(join(part, 'recipes/web.yaml'), 'name: web\nimage: localhost/berth/busybox:1.35.0\n');
+    await berth('settings', 'import', '--root', root);
+    expect(existsSync(join(dir, 'recipes/web.yaml'))).toBe(true);
+    renameSync(join(part, 'recipes/web.yaml'), join(part, 'recipes/site.yaml'));
+    let r = await berth('settings', 'import', '--root', root);
+    expect(r.out).not.toMatch(/already used/);
+    expect(existsSync(join(dir, 'recipes/site.yaml'))).toBe(true);
+    expect(existsSync(join(dir, 'recipes/web.yaml'))).toBe(false);
+    writeFileSync(join(part, 'recipes/site.yaml'), Buffer.from([0xff, 0xfe, 0x6e, 0x00]));
+    r = await berth('settings', 'import', '--root', root);
+    expect(r.out).toMatch(/berth\/recipes\/site\.yaml: the file is UTF-16/);
+    expect(r.out).not.toMatch(/site\.yaml was removed/);
+    expect(existsSync(join(dir, 'recipes/site.yaml'))).toBe(true);
+  });
+
+  it('never shows a password, even one written twice', async () => {
+    writeFileSync(join(part, 'password'), 'pw-twice-1234\npw-twice-1234\n');
+    const r = await berth('settings', 'import', '--root', root);
+    expect(r.out).toMatch(/berth\/password:2: only one password may be given/);
+    for (const text of [
+      r.out,
+      read(join(part, 'REPORT.txt')),
+      read(join(dir, 'data/settings/last-import.json')),
+    ])
+      expect(text).not.toContain('pw-twice');
+  });
+
+  it('with no berth/ folder, takes and removes nothing and says so', async () => {
+    renameSync(part, `${part}.away`);
+    try {
+      const r = await berth('settings', 'import', '--root', root);
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/there is no berth\/ folder on the BERTH partition/);
+      expect(existsSync(join(dir, 'recipes/site.yaml'))).toBe(true);
+    } finally {
+      rmSync(part, { recursive: true, force: true });
+      renameSync(`${part}.away`, part);
+    }
   });
 });

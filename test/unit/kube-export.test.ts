@@ -76,6 +76,17 @@ describe('berth export kube', async () => {
     expect(db.warnings.join('\n')).toMatch(/other apps reach nextcloud-db by name on nextcloud: .* add one/);
   });
 
+  it('keeps $ literal under Kubernetes expansion: $( and $$ are escaped, $NAME is left', () => {
+    const hostile = renderKube(
+      apps.find((a) => a.name === 'hostile')!,
+      ctx,
+    );
+    const args = JSON.stringify(hostile.manifests.find((m) => m.kind === 'Deployment'));
+    expect(args).toContain('"$HOME ${HOME} $$$"');
+    const k = renderKube({ ...apps.find((a) => a.name === 'hostile')!, command: ['echo', '$(PATH)'] }, ctx);
+    expect(JSON.stringify(k.manifests)).toContain('"$$(PATH)"');
+  });
+
   it('gives a host-network app hostNetwork, a device a hostPath, and a user name a warning', () => {
     const jellyfin = renderKube(
       apps.find((a) => a.name === 'jellyfin')!,

@@ -57,7 +57,12 @@ export function splitExec(line: string): string[] {
       }
       i++;
     } else while (i < line.length && line[i] !== ' ') w += line[i++];
-    out.push(w.replaceAll('%%', '%').replaceAll('$$', '$'));
+    // `$$` is a literal `$`; a lone `$NAME` would be expanded by systemd: marked, so it never matches.
+    out.push(
+      w
+        .replaceAll('%%', '%')
+        .replace(/\$(\$|(?=[A-Za-z_{]))/g, (_m, d: string) => (d ? '$' : '<systemd expands $>')),
+    );
   }
   return out;
 }

@@ -6,16 +6,18 @@ import type { SettingsStepKind } from '../../src/settings/steps.js';
 
 const base: SettingsInput = {
   recipes: [],
+  present: [],
   last: EMPTY_RECORD,
-  local: { recipes: {}, rootPassword: 'set', oneTimeShown: false },
+  local: { recipes: {}, keys: 0, sshPasswordLogin: false, rootPassword: 'set', oneTimeShown: false },
 };
+type Case = Omit<Partial<SettingsInput>, 'local'> & { local?: Partial<SettingsInput['local']> };
 const src = <T>(file: string, hash: string, value: T) => ({ file: `berth/${file}`, hash, value });
-const kinds = (i: Partial<SettingsInput>): string[] =>
+const kinds = (i: Case): string[] =>
   planSettings({ ...base, ...i, local: { ...base.local, ...i.local } }).steps.map((s) =>
     'dest' in s ? `${s.kind} ${s.dest}` : s.kind,
   );
 
-const cases: [string, Partial<SettingsInput>, (SettingsStepKind | string)[]][] = [
+const cases: [string, Case, (SettingsStepKind | string)[]][] = [
   ['an empty partition on a machine with a password: nothing', {}, []],
   ['a new host name is set', { hostname: src('hostname', 'h1', 'nas') }, ['set-hostname']],
   [
@@ -40,12 +42,41 @@ const cases: [string, Partial<SettingsInput>, (SettingsStepKind | string)[]][] =
     ['one-time-password'],
   ],
   [
-    'keys but no password: still a one-time password for the console (SSH takes keys only)',
+    'keys but no password: no console password (the person logs in with the key)',
     {
       keys: src('authorized_keys', 'k', ['ssh-ed25519 AAAA']),
       local: { recipes: {}, rootPassword: 'none', oneTimeShown: false },
     },
-    ['one-time-password', 'write-keys'],
+    ['write-keys'],
+  ],
+  [
+    'the one-time password was given once: a root locked since stays locked',
+    { last: { files: {}, recipes: {}, oneTimeIssued: true }, local: { rootPassword: 'none' } },
+    [],
+  ],
+  [
+    'a recipe file that could not be read (UTF-16, too big) is not taken as deleted',
+    {
+      present: ['berth/recipes/a.yaml'],
+      last: {
+        files: { 'berth/recipes/a.yaml': 'a' },
+        recipes: { 'a.yaml': { file: 'berth/recipes/a.yaml', hash: 'a' } },
+      },
+      local: { recipes: { 'a.yaml': 'a' } },
+    },
+    [],
+  ],
+  [
+    'no berth/ folder (or the partition not mounted): nothing is removed',
+    {
+      folderMissing: true,
+      last: {
+        files: { 'berth/recipes/a.yaml': 'a' },
+        recipes: { 'a.yaml': { file: 'berth/recipes/a.yaml', hash: 'a' } },
+      },
+      local: { recipes: { 'a.yaml': 'a' } },
+    },
+    [],
   ],
   [
     'the one-time password still unchanged: shown as before, nothing new',
@@ -80,10 +111,7 @@ const cases: [string, Partial<SettingsInput>, (SettingsStepKind | string)[]][] =
   ],
   [
     'password login over SSH was on and the file now says no: off',
-    {
-      sshPasswordLogin: src('ssh-password-login', 's2', false),
-      last: { files: {}, recipes: {}, sshPasswordLogin: true },
-    },
+    { sshPasswordLogin: src('ssh-password-login', 's2', false), local: { sshPasswordLogin: true } },
     ['ssh-password-login'],
   ],
   [
@@ -150,9 +178,14 @@ describe('planSettings', () => {
     const p = planSettings({
       ...base,
       sshPasswordLogin: src('ssh-password-login', 's', true),
-      local: { recipes: {}, rootPassword: 'none', oneTimeShown: false },
+      local: { ...base.local, rootPassword: 'none' },
     });
     expect(p.notes.join('\n')).toMatch(/stays off until a password is set/);
+  });
+
+  it('says that keys given earlier still log in when authorized_keys is gone', () => {
+    const p = planSettings({ ...base, keysFileAbsent: true, local: { ...base.local, keys: 2 } });
+    expect(p.notes.join('\n')).toMatch(/the 2 keys it gave earlier still log in/);
   });
 
   it('names the files that are unchanged', () => {

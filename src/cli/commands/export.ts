@@ -65,6 +65,9 @@ export const exportCommand: Command = {
       throw new UsageError('export takes one APP, or --all');
     const set = await loadRecipes([config.recipesDir], checkContext(config));
     const apps = options.all ? set.apps : set.apps.filter((a) => a.name === appArg(name));
+    if (options.all)
+      for (const r of set.results.filter((x) => !x.app))
+        io.err(`berth: not exported: ${r.file} has recipe errors ('berth validate' shows them)`);
     if (!options.all && apps.length === 0) {
       const bad = set.results.find((r) => r.declaredName === name);
       if (bad) for (const d of bad.diagnostics) io.out(formatDiagnostic(d));

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { computePlan } from '../../runtime.js';
 import { atomicWrite } from '../../exec/files.js';
@@ -39,8 +40,9 @@ async function appsNow(config: Config): Promise<ReportApp[] | undefined> {
   }
 }
 
-async function writeReport(config: Config, o: ImportOutcome, apps?: ReportApp[]): Promise<void> {
-  const host = { name: config.hostname, addresses: addresses(), version: VERSION };
+async function writeReport(config: Config, o: ImportOutcome, apps?: ReportApp[], live = true): Promise<void> {
+  // On the machine itself, the name the import may just have given it (config read it before).
+  const host = { name: live ? hostname() : config.hostname, addresses: addresses(), version: VERSION };
   await atomicWrite(join(config.settingsDir, 'REPORT.txt'), renderReport(o, host, apps), 0o644);
 }
 
@@ -64,7 +66,7 @@ export const settingsCommand: Command = {
     if (sub === 'import') {
       const root = typeof options.root === 'string' ? options.root : '/';
       const o = await importSettings({ folderDir: config.settingsDir, config, system: hostSystem(root) });
-      await writeReport(config, o).catch((err: Error) =>
+      await writeReport(config, o, undefined, root === '/').catch((err: Error) =>
         io.err(`berth: could not write REPORT.txt: ${err.message}`),
       );
       printOutcome(o, io);
