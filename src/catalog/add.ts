@@ -8,6 +8,7 @@ import { atomicWrite } from '../exec/files.js';
 import type { App } from '../recipe/app.js';
 import type { CheckContext } from '../recipe/check.js';
 import { type Diagnostic } from '../recipe/diagnostics.js';
+import { hostPortClaims } from '../recipe/crosscheck.js';
 import { checkRecipeSet, readRecipe, recipeFiles } from '../recipe/load.js';
 import { parseRecipeText } from '../recipe/parse.js';
 import { secretNames } from '../recipe/template.js';
@@ -55,6 +56,20 @@ export async function addFromCatalog(
   );
   const fresh = texts.map((t) => parseRecipeText(t.dest, t.text, opts.ctx));
   checkRecipeSet([...machine, ...fresh]);
+  // A host-network app listens on more than it announces: the index lists it.
+  if (opts.enable)
+    for (const port of app.hostPorts) {
+      const holder = machine.find(
+        (r) => r.app?.enabled && hostPortClaims(r.app).some((c) => `${c.port}/${c.protocol}` === port),
+      );
+      if (holder)
+        return {
+          written: [],
+          apps: [],
+          diagnostics: [],
+          refused: `${app.name} listens on ${port} on the host network, which app '${holder.app!.name}' (${holder.file}) already uses; nothing was written`,
+        };
+    }
   const diagnostics = fresh.flatMap((r) => r.diagnostics);
   if (diagnostics.length > 0 || fresh.some((r) => !r.app))
     return {

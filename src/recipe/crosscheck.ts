@@ -93,7 +93,9 @@ interface Claim {
 const overlaps = (a?: string, b?: string) => a === undefined || b === undefined || a === b;
 
 /** Host ports an app occupies: published ports, and for host-network apps the ports they advertise. */
-function claims(app: App): { port: number; protocol: string; bind?: string; path: PropertyKey[] }[] {
+export function hostPortClaims(
+  app: App,
+): { port: number; protocol: string; bind?: string; path: PropertyKey[] }[] {
   if (app.network === 'host')
     return app.advertise.map((a, i) => ({
       port: a.port,
@@ -113,7 +115,7 @@ function checkPorts(results: ParsedRecipe[]): void {
   for (const r of results) {
     const app = r.app;
     if (!app?.enabled) continue;
-    for (const c of claims(app)) {
+    for (const c of hostPortClaims(app)) {
       const key = `${c.port}/${c.protocol}`;
       const other = taken.get(key)?.find((o) => o.r !== r && overlaps(o.bind, c.bind));
       if (other) {

@@ -1,4 +1,5 @@
 // What earlier imports took, and what the last one did, in the data dir (root-only, no secrets).
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { atomicWrite } from '../exec/files.js';
@@ -31,9 +32,22 @@ export const readOutcome = (dataDir: string) =>
 export const saveOutcome = (dataDir: string, o: ImportOutcome) =>
   atomicWrite(join(dir(dataDir), 'last-import.json'), `${JSON.stringify(o, null, 2)}\n`, 0o600);
 
-/** One line for `berth status` when the last import left something out; undefined when all was taken. */
-export async function settingsStatusLine(dataDir: string): Promise<string | undefined> {
+/** Where the appliance mounts the BERTH partition: a machine without it has nothing to import. */
+export const PARTITION_MOUNT = '/boot/berth';
+
+/**
+ * One line for `berth status` when the last import left something out, or when an appliance
+ * (it has the BERTH mount point) did not import at this boot (a partition that failed to
+ * mount); undefined when all is well. bootedAt: when this boot began (ms).
+ */
+export async function settingsStatusLine(
+  dataDir: string,
+  opts: { mountPoint?: string; bootedAt?: number } = {},
+): Promise<string | undefined> {
   const o = await readOutcome(dataDir);
+  const mountPoint = opts.mountPoint ?? PARTITION_MOUNT;
+  if (opts.bootedAt !== undefined && existsSync(mountPoint) && (!o || Date.parse(o.at) < opts.bootedAt))
+    return `BERTH partition: not read at this boot (is it mounted at ${mountPoint}?); 'systemctl status berth-settings' says why`;
   if (!o) return undefined;
   const issues = [
     ...o.problems.map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`),

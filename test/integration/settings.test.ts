@@ -169,7 +169,12 @@ describe('berth settings import', () => {
     expect(read(join(root, 'etc/hostname'))).toBe('renamed-over-ssh\n');
     const last = await berth('settings');
     expect(last.out).toMatch(/not taken: berth\/timezone/);
-    const line = await settingsStatusLine(join(dir, 'data'));
+    const line = await settingsStatusLine(join(dir, 'data'), { mountPoint: join(dir, 'no-such-mount') });
+    // An appliance whose partition was not read at this boot says so.
+    expect(
+      await settingsStatusLine(join(dir, 'data'), { mountPoint: dir, bootedAt: Date.now() + 1000 }),
+    ).toMatch(/^BERTH partition: not read at this boot \(is it mounted at /);
+    expect(await settingsStatusLine(join(dir, 'data'), { mountPoint: dir, bootedAt: 0 })).toBe(line);
     expect(line).toMatch(
       /^BERTH partition: not all taken at .*: berth\/hostname\.txt: the file is 71680 bytes.* and 1 more;/,
     );

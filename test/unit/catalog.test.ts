@@ -1,7 +1,7 @@
 // The catalog: every app's recipes are there, pinned, checked, commented, healthy where the
 // app has a health endpoint, announced; no two apps claim a host port unless they are
 // alternatives; search ranks by name first; add writes all of a stack or nothing.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -130,6 +130,21 @@ describe('berth search and berth add', () => {
     expect(r.out).toMatch(/host port 53\/tcp is already taken by app 'adguard-home'/);
     expect(r.out).toMatch(/nothing was written/);
     expect(recipes()).toEqual(['adguard-home.yaml']);
+  });
+
+  it('refuses a host-network app whose ports an enabled app already uses', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'berth-catalog-'));
+    mkdirSync(join(dir, 'recipes'));
+    writeFileSync(
+      join(dir, 'recipes/other.yaml'),
+      'name: other\nimage: localhost/x:1\nports: ["7359:7359/udp"]\n',
+    );
+    const r = await berth('add', 'jellyfin', '--enable');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(
+      /jellyfin listens on 7359\/udp on the host network, which app 'other' .* already uses/,
+    );
+    expect(recipes()).toEqual(['other.yaml']);
   });
 
   it('shows loudly what gives an app power over the host, and names a near miss', async () => {

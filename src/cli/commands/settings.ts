@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { computePlan } from '../../runtime.js';
 import { atomicWrite } from '../../exec/files.js';
+import { LockedError, withLock } from '../../exec/lock.js';
 import { hostSystem } from '../../settings/execute.js';
 import { type ImportOutcome, importSettings } from '../../settings/import.js';
 import { readOutcome } from '../../settings/record.js';
@@ -65,7 +66,16 @@ export const settingsCommand: Command = {
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
     if (sub === 'import') {
       const root = typeof options.root === 'string' ? options.root : '/';
-      const o = await importSettings({ folderDir: config.settingsDir, config, system: hostSystem(root) });
+      // One import at a time: two would each write imported.json from what they read.
+      const o = await withLock(
+        join(config.dataDir, 'settings', 'import.lock'),
+        () => importSettings({ folderDir: config.settingsDir, config, system: hostSystem(root) }),
+        { waitSec: 30 },
+      ).catch((err: unknown) => {
+        if (err instanceof LockedError)
+          throw new UserError('another berth settings import is running; try again');
+        throw err;
+      });
       await writeReport(config, o, undefined, root === '/').catch((err: Error) =>
         io.err(`berth: could not write REPORT.txt: ${err.message}`),
       );

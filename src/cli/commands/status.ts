@@ -1,3 +1,4 @@
+import { uptime } from 'node:os';
 import { askControl } from '../../supervisor/control.js';
 import type { Config } from '../../config.js';
 import { checkContext } from '../../context.js';
@@ -143,7 +144,7 @@ export const statusCommand: Command = {
         printTable(apps, config, io);
         const doctor = await hostProblems(config);
         if (doctor) io.out(doctor);
-        const settings = await settingsStatusLine(config.dataDir);
+        const settings = await settingsStatusLine(config.dataDir, { bootedAt: Date.now() - uptime() * 1000 });
         if (settings) io.out(printable(settings));
       }
       return EXIT_OK;
