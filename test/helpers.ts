@@ -1,4 +1,8 @@
 // Shared test helpers.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CheckContext } from '../src/recipe/check.js';
 import { parseRecipeText } from '../src/recipe/parse.js';
 import type { RenderContext } from '../src/render/unit.js';
@@ -43,4 +47,19 @@ export async function runBerth(
     env,
   );
   return { code, out: out.join('\n') };
+}
+
+/** The real `systemd-analyze verify` on units; '' when it accepts them all, else what it said. */
+export function verifyUnits(units: { name: string; text: string }[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-verify-'));
+  const names = new Set(units.map((u) => u.name));
+  for (const u of units) writeFileSync(join(dir, u.name), u.text);
+  // Dependencies outside the set get stand-in units, as apply would have them.
+  for (const u of units)
+    for (const m of u.text.matchAll(/^Requires=(berth-[a-z0-9-]+\.service)$/gm))
+      if (!names.has(m[1]!)) writeFileSync(join(dir, m[1]!), '[Service]\nExecStart=/bin/true\n');
+  const r = spawnSync('systemd-analyze', ['verify', '--man=no', ...units.map((u) => join(dir, u.name))], {
+    encoding: 'utf8',
+  });
+  return r.status === 0 ? '' : `${r.stdout}${r.stderr}`;
 }

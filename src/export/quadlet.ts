@@ -6,6 +6,7 @@ import type { App } from '../recipe/app.js';
 import { expandTemplate } from '../recipe/template.js';
 import { systemdEscape } from '../render/escape.js';
 import { appPaths, containerName, networkName, unitName } from '../render/paths.js';
+import { healthShell } from '../render/podman-args.js';
 
 export interface QuadletFile {
   name: string;
@@ -137,7 +138,7 @@ export const QUADLET_TABLE: readonly QuadletRule[] = [
       const h = a.health;
       if (!h) return [];
       return [
-        ['HealthCmd', raw(typeof h.cmd === 'string' ? h.cmd : JSON.stringify(['CMD', ...h.cmd]))],
+        ['HealthCmd', raw(healthShell(h.cmd))],
         ['HealthInterval', goDuration(h.intervalMs)],
         ['HealthTimeout', goDuration(h.timeoutMs)],
         ['HealthRetries', String(h.retries)],

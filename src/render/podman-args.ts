@@ -24,6 +24,18 @@ export interface RenderContext {
 
 type FlagRule = { key: string; flags: (app: App, ctx: RenderContext) => string[] };
 
+/**
+ * A health check as podman runs it: always through the container's /bin/sh. podman's exec
+ * form (["CMD", …]) is not reliable: 4.3 keeps the JSON as one word (every check fails) and
+ * later versions split the words again on spaces; so a list is quoted word by word instead.
+ */
+export function healthShell(cmd: string | readonly string[]): string {
+  if (typeof cmd === 'string') return cmd;
+  return cmd
+    .map((w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`))
+    .join(' ');
+}
+
 const goDuration = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
 export const PODMAN_FLAG_TABLE: readonly FlagRule[] = [
@@ -95,8 +107,7 @@ export const PODMAN_FLAG_TABLE: readonly FlagRule[] = [
     flags: (a) => {
       const h = a.health;
       if (!h) return [];
-      const cmd =
-        typeof h.cmd === 'string' ? JSON.stringify(['CMD-SHELL', h.cmd]) : JSON.stringify(['CMD', ...h.cmd]);
+      const cmd = JSON.stringify(['CMD-SHELL', healthShell(h.cmd)]);
       return [
         `--health-cmd=${cmd}`,
         // berth's own timer runs the checks (health-units.ts): podman makes no timers of its

@@ -35,3 +35,12 @@ describe('systemdEscape', () => {
     expect(execLine(['/usr/bin/podman', 'rm', 'a b'], '-')).toBe('-/usr/bin/podman rm "a b"');
   });
 });
+
+describe('health checks run through the shell', () => {
+  it('quotes a list word by word, so spaces and quotes survive', async () => {
+    const { healthShell } = await import('../../src/render/podman-args.js');
+    expect(healthShell(['curl', '-fsS', 'http://localhost/'])).toBe('curl -fsS http://localhost/');
+    expect(healthShell(['sh', '-c', "echo 'a b' $X"])).toBe(`sh -c 'echo '\\''a b'\\'' $X'`);
+    expect(healthShell('test -f /x')).toBe('test -f /x');
+  });
+});

@@ -10,6 +10,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./validate.js')).validateCommand,
   },
   {
+    name: 'import',
+    summary: 'turn a docker-compose file into recipes, one per service, and say what changed',
+    load: async () => (await import('./import.js')).importCommand,
+  },
+  {
     name: 'plan',
     summary: 'show what apply would change, step by step, without changing anything',
     load: async () => (await import('./plan.js')).planCommand,

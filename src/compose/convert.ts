@@ -1,0 +1,568 @@
+// Compose services → berth recipes, key by key (a table, as the podman flags are). What a
+// recipe cannot say is an error at the compose key's line, never dropped without a word;
+// what gives an app power over the host is said loudly. Pure: files come in by a reader.
+import { isAbsolute, join, normalize, posix } from 'node:path';
+import { parseEnvFile } from './interpolate.js';
+import { type ComposeMessage, pathText } from './load.js';
+import { splitWords } from './words.js';
+
+type Path = (string | number)[];
+type Obj = Record<string, unknown>;
+
+export interface ConvertContext {
+  file: string;
+  dir: string;
+  profiles: readonly string[];
+  allowedRoots: readonly string[];
+  /** The project's name: Compose's `name:`, or the file's directory name. Its networks are named after it. */
+  project: string;
+  locate(path: Path): { line: number; col: number } | undefined;
+  /** An env_file's text, or undefined when it cannot be read. */
+  readFile(path: string): string | undefined;
+}
+
+export interface ConvertedApp {
+  service: string;
+  name: string;
+  recipe: Obj;
+}
+
+export interface Converted {
+  apps: ConvertedApp[];
+  messages: ComposeMessage[];
+}
+
+interface Svc {
+  name: string;
+  app: string;
+  path: Path;
+  recipe: Obj;
+  say(level: ComposeMessage['level'], key: Path, text: string): void;
+  /** Named volumes and networks of the file. */
+  top: Obj;
+}
+
+/** A value as a recipe's env holds it: ${ starts a berth substitution there, so a literal one is $${. */
+const literal = (v: string) => v.replaceAll('${', () => '$${');
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown) =>
+  typeof v === 'number' || typeof v === 'boolean' ? String(v) : typeof v === 'string' ? v : undefined;
+/** An app name from a service name: lower case, dashes for dots and underscores. */
+export const appName = (service: string) => service.toLowerCase().replace(/[._]/g, '-');
+/** Compose networks are the project's own: default is the project's name, others are prefixed. */
+const networkOf = (project: string, n: string) =>
+  (n === 'default' ? project : `${project}-${appName(n)}`).slice(0, 48);
+const APP_RE = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
+const looksSecret = (name: string) => /pass|secret|token|key|auth|cred/i.test(name);
+
+/** docker.io/library/nginx:latest from nginx, as Compose (and Docker) resolve it. */
+export function qualifyImage(image: string): { ref: string; note?: string } {
+  let ref = image;
+  const first = ref.split('/')[0]!;
+  const hasRegistry =
+    ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (!hasRegistry) ref = `docker.io/${ref.includes('/') ? '' : 'library/'}${ref}`;
+  const last = ref.split('/').pop()!;
+  if (!last.includes(':') && !ref.includes('@'))
+    return {
+      ref: `${ref}:latest`,
+      note: `image ${image} has no tag: it was given :latest; pin a version so updates are deliberate`,
+    };
+  return { ref };
+}
+
+function duration(v: unknown): string | undefined {
+  const s = str(v);
+  if (s === undefined) return undefined;
+  const d = s.replace(/\s+/g, '').replace(/(\d+(?:\.\d+)?)us/g, '0ms');
+  return /^(?:[0-9]+(?:ms|s|m|h|d))+$/.test(d) ? d : undefined;
+}
+
+/** Compose sizes (bytes, or 512m, 1gb) as a recipe size (512M). */
+function size(v: unknown): string | undefined {
+  const s = str(v)?.toLowerCase();
+  if (!s) return undefined;
+  const m = /^(\d+)\s*([kmgt]?)b?$/.exec(s);
+  if (!m) return undefined;
+  return m[2] ? `${m[1]}${m[2].toUpperCase()}` : `${Math.max(1, Math.ceil(Number(m[1]) / 1024))}K`;
+}
+
+function listOrDict(v: unknown): [string, string | undefined][] {
+  if (Array.isArray(v))
+    return v.map((e) => {
+      const t = String(e);
+      const i = t.indexOf('=');
+      return i < 0 ? [t, undefined] : [t.slice(0, i), t.slice(i + 1)];
+    });
+  if (isObj(v)) return Object.entries(v).map(([k, x]) => [k, x === null ? undefined : str(x)]);
+  return [];
+}
+
+type Rule = (svc: Svc, value: unknown, ctx: ConvertContext) => void;
+
+/** Keys a recipe has no home for yet, with what to do. */
+const NO_HOME: Record<string, string> = {
+  tmpfs: 'a recipe has no tmpfs key yet; use a volume',
+  shm_size: 'a recipe has no shm_size key yet',
+  sysctls: 'a recipe has no sysctls key yet',
+  ulimits: 'a recipe has no ulimits key yet',
+  read_only: 'a recipe has no read_only key yet',
+  extra_hosts: 'a recipe has no extra_hosts key yet',
+  cap_drop: 'a recipe has no cap_drop key yet',
+  security_opt: 'a recipe has no security_opt key yet',
+  ipc: 'a recipe has no ipc key yet',
+  pid: 'a recipe has no pid key: a container sharing the host PID namespace is not supported',
+  userns_mode: 'a recipe has no userns_mode key',
+  cgroup: 'a recipe has no cgroup key',
+  cgroup_parent: 'a recipe has no cgroup_parent key',
+  dns: 'a recipe has no dns key yet',
+  dns_search: 'a recipe has no dns_search key yet',
+  dns_opt: 'a recipe has no dns_opt key yet',
+  external_links: 'a recipe has no external_links key',
+  volumes_from: 'a recipe has no volumes_from key: give each app its own volumes or a shared host dir',
+  secrets: 'compose secrets are not converted: berth makes secrets itself (${secret:NAME} in env)',
+  configs: 'compose configs are not converted: use files: in the recipe',
+  init: '',
+};
+
+/** Keys that change nothing berth runs: dropped, with a word. */
+const DROPPED: Record<string, string> = {
+  container_name: 'berth names the container berth-<app>',
+  labels: 'a recipe has no labels key yet',
+  logging: 'berth sends output to the journal',
+  stdin_open: 'apps run without a terminal',
+  tty: 'apps run without a terminal',
+  hostname: 'the container keeps its own host name',
+  domainname: 'dropped',
+  platform: 'the image for this machine is used',
+  pull_policy: 'berth pulls once and pins the image (berth update updates it)',
+  expose: 'apps on one network reach every port; nothing to do',
+  annotations: 'dropped',
+  mem_reservation: 'dropped: berth sets limits only',
+  cpus: 'berth has cpu_weight, not a CPU limit: set resources.cpu_weight if needed',
+  cpu_shares: 'set resources.cpu_weight in the recipe instead',
+  attach: 'dropped',
+  links: 'not needed: apps on one network reach each other by name',
+};
+
+const RULES: Record<string, Rule> = {
+  image: (s, v) => {
+    const q = qualifyImage(String(v));
+    s.recipe.image = q.ref;
+    if (q.note) s.say('warning', ['image'], q.note);
+  },
+  build: (s, v, ctx) => {
+    const b = typeof v === 'string' ? { context: v } : (v as Obj);
+    const extra = Object.keys(b).filter((k) => !['context', 'dockerfile', 'args', 'target'].includes(k));
+    if (extra.length)
+      s.say('error', ['build', extra[0]!], `build.${extra[0]} has no equal in a recipe's build`);
+    const context = String(b.context ?? '.');
+    if (/^[a-z]+:\/\//.test(context))
+      return s.say(
+        'error',
+        ['build', 'context'],
+        'a build context from a URL is not supported; clone it and use its path',
+      );
+    s.recipe.build = {
+      context: isAbsolute(context) ? context : normalize(join(ctx.dir, context)),
+      ...(b.dockerfile ? { file: String(b.dockerfile) } : {}),
+      ...(b.args ? { args: Object.fromEntries(listOrDict(b.args).map(([k, x]) => [k, x ?? ''])) } : {}),
+      ...(b.target ? { target: String(b.target) } : {}),
+    };
+  },
+  command: (s, v) => command(s, 'command', v),
+  entrypoint: (s, v) => command(s, 'entrypoint', v),
+  environment: (s, v) => {
+    const env = (s.recipe.env ??= {}) as Obj;
+    for (const [k, x] of listOrDict(v)) {
+      if (x === undefined)
+        s.say(
+          'warning',
+          ['environment', k],
+          `${k} has no value here (Compose takes it from the shell): it was left out; give it a value`,
+        );
+      else env[k] = literal(x);
+    }
+  },
+  env_file: (s, v, ctx) => {
+    const env = (s.recipe.env ??= {}) as Obj;
+    const files = (Array.isArray(v) ? v : [v]).map((f): Obj => (isObj(f) ? f : { path: f }));
+    files.forEach((f, i) => {
+      const path = String(f.path);
+      const text = ctx.readFile(isAbsolute(path) ? path : join(ctx.dir, path));
+      if (text === undefined) {
+        if (f.required !== false) s.say('error', ['env_file', i], `the env file ${path} cannot be read`);
+        return;
+      }
+      const parsed = parseEnvFile(text);
+      for (const e of parsed.errors) s.say('error', ['env_file', i], `${path}:${e.line}: ${e.message}`);
+      for (const [k, x] of parsed.vars) if (!(k in env)) env[k] = literal(x);
+    });
+  },
+  ports: (s, v) => {
+    const ports: string[] = [];
+    (v as unknown[]).forEach((p, i) => {
+      const r = port(p);
+      if (typeof r === 'string') s.say('error', ['ports', i], r);
+      else ports.push(...r);
+    });
+    if (ports.length) s.recipe.ports = ports;
+  },
+  volumes: (s, v, ctx) => {
+    (v as unknown[]).forEach((m, i) => volume(s, m, i, ctx));
+  },
+  network_mode: (s, v) => {
+    const mode = String(v);
+    // bridge: the engine's default network, without the project's names (as in Compose).
+    if (mode === 'host' || mode === 'none' || mode === 'bridge') s.recipe.network = mode;
+    else if (mode !== 'default')
+      s.say('error', ['network_mode'], `network_mode: ${mode} is not supported (host, none or bridge)`);
+    if (mode === 'host')
+      s.say('loud', ['network_mode'], "uses the host's network: it can listen on any port of the machine");
+  },
+  networks: (s, v, ctx) => {
+    const names = Array.isArray(v) ? v.map(String) : Object.keys(v as Obj);
+    if (isObj(v))
+      for (const [n, o] of Object.entries(v))
+        if (isObj(o) && o.aliases)
+          s.say(
+            'warning',
+            ['networks', n, 'aliases'],
+            `aliases were dropped: other apps reach this one as ${s.app}`,
+          );
+    s.recipe.networks = names.map((n) => networkOf(ctx.project, n));
+  },
+  depends_on: (s, v) => {
+    const deps: unknown[] = [];
+    if (Array.isArray(v)) deps.push(...v.map((d) => appName(String(d))));
+    else
+      for (const [d, o] of Object.entries(v as Obj)) {
+        const cond = isObj(o) ? o.condition : undefined;
+        if (cond === 'service_completed_successfully')
+          s.say(
+            'error',
+            ['depends_on', d, 'condition'],
+            'service_completed_successfully is not supported: berth runs services, not one-off jobs',
+          );
+        else deps.push(cond === 'service_healthy' ? { [appName(d)]: 'healthy' } : appName(d));
+      }
+    if (deps.length) s.recipe.depends_on = deps;
+  },
+  healthcheck: (s, v) => {
+    const h = v as Obj;
+    const test = h.test;
+    if (h.disable === true || (Array.isArray(test) && test[0] === 'NONE')) return;
+    if (test === undefined)
+      return s.say(
+        'warning',
+        ['healthcheck'],
+        "no test: the image's own check is not known to berth; add health.cmd to the recipe",
+      );
+    let cmd: string | string[] | undefined;
+    if (typeof test === 'string') cmd = test;
+    else if (Array.isArray(test) && test[0] === 'CMD') cmd = test.slice(1).map(String);
+    else if (Array.isArray(test) && test[0] === 'CMD-SHELL') cmd = String(test[1] ?? '');
+    if (!cmd)
+      return s.say('error', ['healthcheck', 'test'], 'test must be a string, [CMD, …] or [CMD-SHELL, …]');
+    const health: Obj = { cmd };
+    for (const [k, to] of [
+      ['interval', 'interval'],
+      ['timeout', 'timeout'],
+      ['start_period', 'start_period'],
+    ] as const) {
+      if (h[k] === undefined) continue;
+      const d = duration(h[k]);
+      if (d) health[to] = d;
+      else
+        s.say('error', ['healthcheck', k], `${String(h[k])} is not a duration berth reads (e.g. 30s, 1m30s)`);
+    }
+    if (h.retries !== undefined) health.retries = Number(h.retries);
+    if (h.start_interval !== undefined)
+      s.say('warning', ['healthcheck', 'start_interval'], 'start_interval was dropped');
+    s.recipe.health = health;
+  },
+  restart: (s, v) => {
+    const r = String(v);
+    if (r === 'always' || r === 'unless-stopped') s.recipe.restart = 'always';
+    else if (r.startsWith('on-failure')) s.recipe.restart = 'on-failure';
+    else if (r === 'no') s.recipe.restart = 'no';
+  },
+  devices: (s, v) => {
+    const devs: string[] = [];
+    (v as unknown[]).forEach((d, i) => {
+      const [src, dst] = isObj(d)
+        ? [String(d.source), d.target === undefined ? undefined : String(d.target)]
+        : String(d).split(':');
+      if (dst !== undefined && dst !== src)
+        s.say('error', ['devices', i], `${src} mapped to ${dst}: a recipe passes a device at its own path`);
+      else devs.push(src!);
+    });
+    if (devs.length) {
+      s.recipe.devices = devs;
+      s.say('loud', ['devices'], `gets host devices ${devs.join(', ')}`);
+    }
+  },
+  cap_add: (s, v) => {
+    s.recipe.capabilities = (v as unknown[]).map((c) => String(c).replace(/^CAP_/, ''));
+    s.say(
+      'loud',
+      ['cap_add'],
+      `gets extra Linux capabilities ${(s.recipe.capabilities as string[]).join(', ')}`,
+    );
+  },
+  privileged: (s, v) => {
+    if (v === true || v === 'true') {
+      s.recipe.privileged = true;
+      s.say('loud', ['privileged'], 'runs privileged: full access to the host');
+    }
+  },
+  user: (s, v) => void (s.recipe.user = String(v)),
+  working_dir: (s, v) => void (s.recipe.workdir = String(v)),
+  stop_grace_period: (s, v) => {
+    const d = duration(v);
+    if (d) s.recipe.stop_timeout = d;
+    else s.say('error', ['stop_grace_period'], `${String(v)} is not a duration berth reads`);
+  },
+  mem_limit: (s, v) => memory(s, ['mem_limit'], v),
+  deploy: (s, v) => {
+    const d = v as Obj;
+    for (const k of Object.keys(d)) {
+      if (k === 'resources') continue;
+      if (k === 'replicas' && Number(d.replicas) === 1) continue;
+      s.say(
+        k === 'restart_policy' || k === 'labels' ? 'warning' : 'error',
+        ['deploy', k],
+        `deploy.${k} has no equal on one machine`,
+      );
+    }
+    const r = isObj(d.resources) ? d.resources : {};
+    const limits = isObj(r.limits) ? r.limits : {};
+    if (limits.memory !== undefined) memory(s, ['deploy', 'resources', 'limits', 'memory'], limits.memory);
+    if (limits.cpus !== undefined) s.say('warning', ['deploy', 'resources', 'limits', 'cpus'], DROPPED.cpus!);
+    if (isObj(r.reservations))
+      s.say(
+        'warning',
+        ['deploy', 'resources', 'reservations'],
+        'reservations were dropped (GPU reservations: pass the device instead)',
+      );
+  },
+};
+
+function memory(s: Svc, key: Path, v: unknown): void {
+  const m = size(v);
+  if (m) s.recipe.resources = { ...(s.recipe.resources as Obj | undefined), memory: m };
+  else s.say('error', key, `${String(v)} is not a size berth reads (e.g. 512M)`);
+}
+
+function command(s: Svc, key: 'command' | 'entrypoint', v: unknown): void {
+  if (v === null) return;
+  const words = Array.isArray(v) ? v.map(String) : splitWords(String(v));
+  if (!Array.isArray(words)) return s.say('error', [key], `${key}: ${words.error}`);
+  s.recipe[key] = words;
+}
+
+/** Short and long port forms, ranges included, as recipe port strings. */
+export function port(p: unknown): string[] | string {
+  let hostIp: string | undefined;
+  let published: string | undefined;
+  let target: string;
+  let proto = 'tcp';
+  if (isObj(p)) {
+    target = String(p.target);
+    published = p.published === undefined ? undefined : String(p.published);
+    hostIp = p.host_ip === undefined ? undefined : String(p.host_ip);
+    proto = String(p.protocol ?? 'tcp');
+  } else {
+    const t = String(p);
+    const m =
+      /^(?:(?:\[([0-9a-fA-F:.]+)\]|([0-9]+(?:\.[0-9]+){3})):)?(?:([0-9-]*):)?([0-9-]+)(?:\/(tcp|udp))?$/.exec(
+        t,
+      );
+    if (!m) return `'${t}' is not a port mapping berth reads`;
+    hostIp = m[1] ?? m[2];
+    published = m[3] === '' ? undefined : m[3];
+    target = m[4]!;
+    proto = m[5] ?? 'tcp';
+  }
+  if (proto !== 'tcp' && proto !== 'udp') return `protocol ${proto} is not supported (tcp or udp)`;
+  if (published === undefined)
+    return `container port ${target} is published on a random host port; give the host port (e.g. "${target}:${target}")`;
+  const range = (x: string) => {
+    const [a, b] = x.split('-').map(Number);
+    return b === undefined ? [a!] : Array.from({ length: Math.max(0, b - a! + 1) }, (_, i) => a! + i);
+  };
+  const hosts = range(published);
+  const targets = range(target);
+  if (hosts.length !== targets.length)
+    return `${published}:${target}: the host and container ranges differ in length`;
+  if (hosts.length > 100) return `${published}: a range of more than 100 ports is not supported`;
+  const ip = hostIp ? `${hostIp.includes(':') ? `[${hostIp}]` : hostIp}:` : '';
+  return hosts.map((h, i) => `${ip}${h}:${targets[i]}/${proto}`);
+}
+
+function volume(s: Svc, m: unknown, i: number, ctx: ConvertContext): void {
+  let type: string;
+  let source: string | undefined;
+  let target: string;
+  let readonly = false;
+  if (isObj(m)) {
+    type = String(m.type ?? 'volume');
+    source = m.source === undefined ? undefined : String(m.source);
+    target = String(m.target);
+    readonly = m.read_only === true;
+  } else {
+    const parts = String(m).split(':');
+    if (parts.length === 1) {
+      [target] = parts as [string];
+      type = 'volume';
+    } else {
+      [source, target] = parts as [string, string];
+      readonly = (parts[2] ?? '').split(',').includes('ro');
+      type = /^[./~]/.test(source) ? 'bind' : 'volume';
+    }
+  }
+  const key: Path = ['volumes', i];
+  if (type === 'tmpfs') return s.say('error', key, NO_HOME.tmpfs!);
+  if (type !== 'bind' && type !== 'volume') return s.say('error', key, `a ${type} mount is not supported`);
+  const volumes = (s.recipe.volumes ??= {}) as Obj;
+  const vname = (n: string) => appName(n).replace(/^-+|-+$/g, '') || `data${i}`;
+  if (type === 'volume') {
+    const name = vname(source ?? posix.basename(target));
+    if (
+      isObj(s.top.volumes) &&
+      source &&
+      isObj(s.top.volumes[source]) &&
+      (s.top.volumes[source] as Obj).external
+    )
+      s.say(
+        'warning',
+        key,
+        `volume ${source} is external in Compose: berth makes its own, empty; copy the data into it`,
+      );
+    volumes[name] = { target, ...(readonly ? { readonly: true } : {}) };
+    return;
+  }
+  // The host's clock zone, the most common read-only bind of all: a recipe sets TZ instead.
+  if (source === '/etc/localtime' || source === '/etc/timezone')
+    return s.say('warning', key, `${source} is not bound into apps: set TZ in the recipe's env instead`);
+  const src = source!.startsWith('~')
+    ? undefined
+    : isAbsolute(source!)
+      ? normalize(source!)
+      : normalize(join(ctx.dir, source!));
+  if (src === '/var/run/docker.sock' || src === '/run/docker.sock' || src?.endsWith('/podman.sock')) {
+    s.say('loud', key, `mounts the container engine's socket ${src}: full control of the host`);
+    return s.say('error', key, 'the container engine socket cannot be given to an app by a recipe');
+  }
+  const under = src && ctx.allowedRoots.find((r) => src === r || src.startsWith(`${r}/`));
+  if (!src || !under)
+    return s.say(
+      'error',
+      key,
+      `bind mount ${source} is outside the allowed roots (${ctx.allowedRoots.join(', ')}): move the data to e.g. ${ctx.allowedRoots[0]}/${s.app}/${posix.basename(source ?? 'data')} and write that path in the compose file`,
+    );
+  volumes[vname(posix.basename(target))] = { target, host: src, ...(readonly ? { readonly: true } : {}) };
+}
+
+/** Services, with extends resolved (same file) and profiles applied. */
+function services(data: Obj, ctx: ConvertContext, messages: ComposeMessage[]): [string, Obj][] {
+  const all = isObj(data.services) ? data.services : {};
+  const say = (path: Path, text: string) =>
+    messages.push({
+      level: 'error',
+      file: ctx.file,
+      ...(ctx.locate(path) ?? {}),
+      path: pathText(path),
+      text,
+    });
+  const resolve = (name: string, seen: string[]): Obj => {
+    const svc = all[name] as Obj;
+    const ext = svc.extends;
+    if (ext === undefined) return svc;
+    const from = typeof ext === 'string' ? { service: ext } : (ext as Obj);
+    if (from.file !== undefined) {
+      say(
+        ['services', name, 'extends', 'file'],
+        'extends from another file is not supported: copy the service in',
+      );
+      return svc;
+    }
+    const base = String(from.service);
+    if (seen.includes(base) || !isObj(all[base])) {
+      say(
+        ['services', name, 'extends'],
+        seen.includes(base) ? `extends loops through ${base}` : `no service ${base} to extend`,
+      );
+      return svc;
+    }
+    const parent = resolve(base, [...seen, base]);
+    const { extends: _e, ...own } = svc;
+    const merged: Obj = { ...parent, ...own };
+    for (const k of ['environment', 'labels'])
+      if (isObj(parent[k]) && isObj(own[k])) merged[k] = { ...parent[k], ...own[k] };
+    for (const k of ['ports', 'volumes', 'devices', 'cap_add'])
+      if (Array.isArray(parent[k]) && Array.isArray(own[k])) merged[k] = [...parent[k], ...own[k]];
+    return merged;
+  };
+  return Object.keys(all)
+    .filter((n) => {
+      const p = (all[n] as Obj).profiles;
+      return !Array.isArray(p) || p.length === 0 || p.some((x) => ctx.profiles.includes(String(x)));
+    })
+    .map((n) => [n, resolve(n, [n])]);
+}
+
+export function convertCompose(data: Obj, ctx: ConvertContext): Converted {
+  const messages: ComposeMessage[] = [];
+  const apps: ConvertedApp[] = [];
+  for (const [service, def] of services(data, ctx, messages)) {
+    const app = appName(service);
+    const path: Path = ['services', service];
+    const s: Svc = {
+      name: service,
+      app,
+      path,
+      recipe: { name: app },
+      top: data,
+      say: (level, key, text) =>
+        messages.push({
+          level,
+          file: ctx.file,
+          ...(ctx.locate([...path, ...key]) ?? {}),
+          path: pathText([...path, ...key]),
+          text,
+        }),
+    };
+    if (!APP_RE.test(app)) {
+      s.say(
+        'error',
+        [],
+        `service name ${service} does not make an app name (lower-case letters, digits, dashes, at most 48); rename the service`,
+      );
+      continue;
+    }
+    for (const [key, value] of Object.entries(def)) {
+      if (key.startsWith('x-') || key === 'profiles' || key === 'extends') continue;
+      const rule = RULES[key];
+      if (rule) rule(s, value, ctx);
+      else if (key in DROPPED) s.say('warning', [key], `${key} was dropped: ${DROPPED[key]}`);
+      else if (key === 'init') s.recipe.init = value === true;
+      else s.say('error', [key], NO_HOME[key] ?? `${key} has no equal in a recipe`);
+    }
+    if (!s.recipe.image && !s.recipe.build) s.say('error', [], 'has neither image nor build');
+    // Compose puts every service on the project's default network: so does the import.
+    if (!s.recipe.network && !s.recipe.networks) s.recipe.networks = [networkOf(ctx.project, 'default')];
+    if (s.recipe.network) delete s.recipe.networks;
+    const env = s.recipe.env as Obj | undefined;
+    if (env)
+      for (const k of Object.keys(env))
+        if (looksSecret(k))
+          s.say(
+            'info',
+            ['environment'],
+            `${k} looks like a secret: consider \${secret:NAME} so berth generates it`,
+          );
+    apps.push({ service, name: app, recipe: s.recipe });
+  }
+  return { apps, messages };
+}

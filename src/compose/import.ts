@@ -1,0 +1,107 @@
+// berth import compose: load (parse, interpolate, schema), convert, then check the recipes
+// as `berth validate` would beside the recipes already there; write all of them, or none.
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { atomicWrite } from '../exec/files.js';
+import type { CheckContext } from '../recipe/check.js';
+import { shownSource } from '../recipe/diagnostics.js';
+import { checkRecipeSet, readRecipe, recipeFiles } from '../recipe/load.js';
+import { parseRecipeText } from '../recipe/parse.js';
+import { appName, convertCompose } from './convert.js';
+import { type ComposeMessage, loadCompose } from './load.js';
+
+export interface ImportResult {
+  written: string[];
+  /** Apps converted, by service. */
+  apps: { service: string; app: string; file: string }[];
+  messages: ComposeMessage[];
+}
+
+export async function importCompose(
+  file: string,
+  opts: {
+    outDir: string;
+    envFiles?: string[];
+    profiles: string[];
+    ctx: CheckContext;
+    env?: NodeJS.ProcessEnv;
+  },
+): Promise<ImportResult> {
+  const loaded = await loadCompose(file, {
+    ...(opts.envFiles ? { envFiles: opts.envFiles } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+  });
+  const none = (messages: ComposeMessage[]): ImportResult => ({ written: [], apps: [], messages });
+  if (!('data' in loaded)) return none(loaded.messages);
+  if (loaded.messages.some((m) => m.level === 'error')) return none(loaded.messages);
+  const dir = dirname(resolve(file));
+  const project =
+    appName(typeof loaded.data.name === 'string' ? loaded.data.name : basename(dir)).replace(
+      /^-+|-+$/g,
+      '',
+    ) || 'compose';
+  const converted = convertCompose(loaded.data, {
+    file,
+    dir,
+    profiles: opts.profiles,
+    allowedRoots: opts.ctx.allowedRoots,
+    project,
+    locate: loaded.locate,
+    readFile: (p) => {
+      try {
+        return readFileSync(p, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+  });
+  const messages = [...loaded.messages, ...converted.messages];
+
+  const existing: string[] = await recipeFiles([opts.outDir]).catch(() => []);
+  const texts = converted.apps.map((a) => {
+    const dest = join(opts.outDir, `${a.name}.yaml`);
+    const head = [
+      `# ${a.name}: imported by berth from ${file.replace(/[\r\n]/g, '')} (service ${a.service}).`,
+      '# Read what the import said about it (berth import compose prints it), then edit freely.',
+    ];
+    return { ...a, dest, text: `${head.join('\n')}\n${stringify(a.recipe)}` };
+  });
+  for (const t of texts)
+    if (existing.includes(t.dest))
+      messages.push({
+        level: 'error',
+        file: t.dest,
+        text: `${t.dest} exists already; remove it first, or import into another dir with --out`,
+      });
+  const machine = await Promise.all(existing.map((f) => readRecipe(f, opts.ctx)));
+  const fresh = texts.map((t) => parseRecipeText(t.dest, t.text, opts.ctx));
+  checkRecipeSet([...machine, ...fresh]);
+  for (const r of fresh)
+    for (const d of r.diagnostics) {
+      const src = shownSource(d);
+      messages.push({
+        level: 'error',
+        file: d.file,
+        line: d.line,
+        col: d.col,
+        ...(d.field ? { path: d.field } : {}),
+        text: `${d.message}${src ? ` (in: ${src.trim()})` : ''}`,
+      });
+    }
+  const apps = texts.map((t) => ({ service: t.service, app: t.name, file: t.dest }));
+  if (messages.some((m) => m.level === 'error') || texts.length === 0) {
+    if (texts.length === 0)
+      messages.push({ level: 'error', file, text: 'no service to import (check --profile)' });
+    return { written: [], apps, messages };
+  }
+  for (const t of texts) await atomicWrite(t.dest, t.text, 0o644);
+  return { written: texts.map((t) => t.dest), apps, messages };
+}
+
+/** One message in the form compilers use; a message never holds a value from the file. */
+export function formatComposeMessage(m: ComposeMessage): string {
+  const at = `${m.file}${m.line ? `:${m.line}${m.col ? `:${m.col}` : ''}` : ''}`;
+  const level = m.level === 'loud' ? 'POWER OVER THE HOST' : m.level;
+  return `${at}: ${level}: ${m.path ? `${m.path}: ` : ''}${m.text}`.replace(/[\u0000-\u001f\u007f]/g, '?');
+}

@@ -1,0 +1,175 @@
+// Reading a compose file: size-limited, parsed with positions (every message is
+// FILE:LINE:COL), variables interpolated in every string value from the .env beside it,
+// --env-file and the environment, then checked against the official compose-spec schema.
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import schema from './schema/compose-spec.json' with { type: 'json' };
+import { interpolate, parseEnvFile } from './interpolate.js';
+
+export const MAX_COMPOSE_BYTES = 1024 * 1024;
+
+export interface ComposeMessage {
+  level: 'error' | 'warning' | 'loud' | 'info';
+  file: string;
+  line?: number;
+  col?: number;
+  /** The compose key path, e.g. services.web.ports[0]. */
+  path?: string;
+  text: string;
+}
+
+export interface LoadedCompose {
+  file: string;
+  data: Record<string, unknown>;
+  /** Where a key path is in the file. */
+  locate(path: readonly (string | number)[]): { line: number; col: number } | undefined;
+  messages: ComposeMessage[];
+  vars: Map<string, string>;
+}
+
+export const pathText = (path: readonly (string | number)[]) =>
+  path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${p}` : String(p)), '');
+
+let validator: ReturnType<Ajv['compile']> | undefined;
+function validate(data: unknown) {
+  // The schema's $schema line names draft-07 by a URL Ajv does not hold: its meta check is off.
+  validator ??= new Ajv({ validateSchema: false, strict: false, allErrors: true }).compile(schema);
+  return validator(data) ? [] : (validator.errors ?? []);
+}
+
+function schemaMessage(e: ErrorObject): { path: (string | number)[]; text: string } {
+  const path = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p.replace(/~1/g, '/').replace(/~0/g, '~')));
+  const p = e.params as Record<string, unknown>;
+  if (e.keyword === 'additionalProperties') {
+    const key = String(p.additionalProperty);
+    return { path: [...path, key], text: `unknown key '${key}' (not in the Compose Specification)` };
+  }
+  if (e.keyword === 'enum')
+    return { path, text: `must be one of ${(p.allowedValues as unknown[]).join(', ')}` };
+  if (e.keyword === 'required') return { path, text: `needs '${String(p.missingProperty)}'` };
+  return { path, text: e.message ?? e.keyword };
+}
+
+export async function loadCompose(
+  file: string,
+  opts: { envFiles?: string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<LoadedCompose | { messages: ComposeMessage[] }> {
+  const fail = (text: string, line?: number) => ({
+    messages: [{ level: 'error' as const, file, ...(line ? { line } : {}), text }],
+  });
+  const st = await stat(file).catch(() => undefined);
+  if (!st?.isFile()) return fail('no such file');
+  if (st.size > MAX_COMPOSE_BYTES)
+    return fail(`the file is ${st.size} bytes; compose files are limited to ${MAX_COMPOSE_BYTES}`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await readFile(file));
+  } catch {
+    return fail('the file is not UTF-8 text');
+  }
+
+  // Variables: the environment, then .env beside the file, then --env-file (later wins, as
+  // Compose reads --env-file instead of .env; the environment still wins over both).
+  const vars = new Map<string, string>();
+  const messages: ComposeMessage[] = [];
+  const envFiles = opts.envFiles ?? [join(dirname(file), '.env')];
+  for (const f of envFiles) {
+    const t = await readFile(f, 'utf8').catch(() => undefined);
+    if (t === undefined) {
+      if (opts.envFiles) messages.push({ level: 'error', file: f, text: 'the env file cannot be read' });
+      continue;
+    }
+    const parsed = parseEnvFile(t);
+    for (const e of parsed.errors) messages.push({ level: 'error', file: f, line: e.line, text: e.message });
+    for (const [k, v] of parsed.vars) vars.set(k, v);
+  }
+  for (const [k, v] of Object.entries(opts.env ?? process.env)) if (v !== undefined) vars.set(k, v);
+
+  const lc = new LineCounter();
+  // A small alias budget: a "billion laughs" document fails instead of growing.
+  const doc = parseDocument(text, {
+    lineCounter: lc,
+    uniqueKeys: true,
+    prettyErrors: false,
+  });
+  const at = (offset: number) => {
+    const p = lc.linePos(offset);
+    return { line: p.line, col: p.col };
+  };
+  for (const e of doc.errors)
+    messages.push({ level: 'error', file, ...at(e.pos[0]), text: e.message.split('\n')[0]! });
+  if (doc.errors.length) return { messages };
+
+  const unset = new Set<string>();
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'string' || !node.value.includes('$')) return;
+      const r = interpolate(node.value, vars);
+      for (const u of r.unset) unset.add(u);
+      if (r.error)
+        messages.push({ level: 'error', file, ...(node.range ? at(node.range[0]) : {}), text: r.error });
+      else node.value = r.value;
+    },
+  });
+  for (const u of unset)
+    messages.push({
+      level: 'warning',
+      file,
+      text: `variable ${u} is not set: it was replaced by an empty string`,
+    });
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    return fail(`cannot read the document: ${(err as Error).message}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    return fail('a compose file is a mapping with services:');
+  // A key left empty (every line under it commented out) is no key, as Compose reads it.
+  const services = (data as Record<string, unknown>).services;
+  if (services && typeof services === 'object')
+    for (const svc of Object.values(services))
+      if (svc && typeof svc === 'object')
+        for (const [k, v] of Object.entries(svc)) if (v === null) delete (svc as Record<string, unknown>)[k];
+  const locate = (path: readonly (string | number)[]) => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = (doc as Document).getIn(path.slice(0, n), true);
+      const range =
+        isScalar(node) || (node && typeof node === 'object' && 'range' in node)
+          ? (node as { range?: [number, number, number] }).range
+          : undefined;
+      if (range) return at(range[0]);
+      // A missing key: the nearest node above it.
+    }
+    return undefined;
+  };
+  // Keys: a mapping key's own position is better than its value's for "unknown key".
+  const locateKey = (path: readonly (string | number)[]) => {
+    const parent = (doc as Document).getIn(path.slice(0, -1), true) as
+      { items?: { key: { value?: unknown; range?: [number, number, number] } }[] } | undefined;
+    const item = parent?.items?.find((i) => i.key?.value === path[path.length - 1]);
+    return item?.key?.range ? at(item.key.range[0]) : locate(path);
+  };
+  // oneOf/anyOf report every branch: one message per place, the branches' types joined.
+  const byPath = new Map<string, ErrorObject[]>();
+  for (const e of validate(data)) byPath.set(e.instancePath, [...(byPath.get(e.instancePath) ?? []), e]);
+  for (const group of byPath.values()) {
+    const types = group.flatMap((e) =>
+      e.keyword === 'type' ? [String((e.params as { type: unknown }).type)] : [],
+    );
+    const e =
+      group.some((x) => x.keyword === 'oneOf' || x.keyword === 'anyOf') && types.length
+        ? { ...group[0]!, keyword: 'type', message: `must be ${[...new Set(types)].join(' or ')}` }
+        : group[0]!;
+    const m = schemaMessage(e);
+    const pos = e.keyword === 'additionalProperties' ? locateKey(m.path) : locate(m.path);
+    messages.push({ level: 'error', file, ...(pos ?? {}), path: pathText(m.path), text: m.text });
+  }
+  return { file, data: data as Record<string, unknown>, locate: (p) => locateKey(p), messages, vars };
+}

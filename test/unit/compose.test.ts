@@ -1,0 +1,242 @@
+// berth import compose, piece by piece (interpolation, word splitting, ports, images, keys)
+// and whole (load → convert → recipes checked as `berth validate` checks them), with files
+// Compose rejects, hostile documents and secrets that must never be printed.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { convertCompose } from '../../src/compose/convert.js';
+import { port, qualifyImage } from '../../src/compose/convert.js';
+import { formatComposeMessage, importCompose } from '../../src/compose/import.js';
+import { interpolate } from '../../src/compose/interpolate.js';
+import { splitWords } from '../../src/compose/words.js';
+import { CHECK_CTX } from '../helpers.js';
+
+const work = mkdtempSync(join(tmpdir(), 'berth-compose-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+let n = 0;
+/** Writes a compose file (and .env) into a fresh dir; imports it into a fresh recipes dir. */
+async function imp(yaml: string, opts: { env?: string; out?: string; profiles?: string[] } = {}) {
+  const dir = join(work, `p${++n}`);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'compose.yaml'), yaml);
+  if (opts.env) writeFileSync(join(dir, '.env'), opts.env);
+  const out = opts.out ?? join(dir, 'recipes');
+  mkdirSync(out, { recursive: true });
+  const r = await importCompose(join(dir, 'compose.yaml'), {
+    outDir: out,
+    profiles: opts.profiles ?? [],
+    ctx: CHECK_CTX,
+    env: {},
+  });
+  return { ...r, out, text: r.messages.map(formatComposeMessage).join('\n') };
+}
+
+describe('interpolation', () => {
+  const vars = new Map([
+    ['A', 'a'],
+    ['EMPTY', ''],
+  ]);
+  it.each([
+    ['$A ${A}', 'a a'],
+    ['${B:-dflt} ${EMPTY:-x} ${EMPTY-y}', 'dflt x '],
+    ['${A:+alt} ${B:+alt}', 'alt '],
+    ['$$A $${A}', '$A ${A}'],
+    ['${B:-${A}}', 'a'],
+    ['cost: 5$', 'cost: 5$'],
+  ])('%j → %j', (text, want) => expect(interpolate(text, vars).value).toBe(want));
+
+  it('says a required variable is missing, with its message', () => {
+    expect(interpolate('${B:?set B in .env}', vars).error).toBe('B is required: set B in .env');
+    expect(interpolate('${B', vars).error).toMatch(/not closed/);
+    expect(interpolate('$B', vars).unset).toEqual(['B']);
+  });
+});
+
+describe('pieces', () => {
+  it.each([
+    ['nginx -g "daemon off;"', ['nginx', '-g', 'daemon off;']],
+    ["sh -c 'echo $HOME' x\\ y", ['sh', '-c', 'echo $HOME', 'x y']],
+    ['a "b \\"c\\""', ['a', 'b "c"']],
+  ])('splits %j as Compose does', (text, want) => expect(splitWords(text)).toEqual(want));
+
+  it.each([
+    ['8080:80', ['8080:80/tcp']],
+    ['127.0.0.1:53:53/udp', ['127.0.0.1:53:53/udp']],
+    ['[::1]:8080:80', ['[::1]:8080:80/tcp']],
+    ['9000-9001:9000-9001', ['9000:9000/tcp', '9001:9001/tcp']],
+    [{ target: 80, published: '8081', protocol: 'tcp', host_ip: '0.0.0.0' }, ['0.0.0.0:8081:80/tcp']],
+    ['80', /random host port/],
+    ['1-2:1-3', /differ in length/],
+  ])('port %j', (p, want) => {
+    const r = port(p);
+    if (want instanceof RegExp) expect(r).toMatch(want);
+    else expect(r).toEqual(want);
+  });
+
+  it.each([
+    ['nginx', 'docker.io/library/nginx:latest'],
+    ['nginx:1.27', 'docker.io/library/nginx:1.27'],
+    ['jellyfin/jellyfin:10.10.3', 'docker.io/jellyfin/jellyfin:10.10.3'],
+    ['ghcr.io/immich-app/immich-server:v1.121.0', 'ghcr.io/immich-app/immich-server:v1.121.0'],
+    ['localhost:5000/x@sha256:abc', 'localhost:5000/x@sha256:abc'],
+  ])('image %s → %s', (image, want) => expect(qualifyImage(image).ref).toBe(want));
+});
+
+describe('berth import compose', () => {
+  it('converts a web app with its database, and writes one recipe per service that berth accepts', async () => {
+    const r = await imp(
+      `name: shop
+services:
+  web:
+    image: nginx:1.27
+    ports: ["8080:80"]
+    command: nginx -g "daemon off;"
+    environment:
+      DB_HOST: db
+      MODE: \${MODE:-prod}
+      LITERAL: "$\${NOT_A_VAR}"
+    depends_on:
+      db: {condition: service_healthy}
+    volumes: ["html:/usr/share/nginx/html", "/srv/shop/conf:/etc/nginx/conf.d:ro"]
+    restart: unless-stopped
+    stop_grace_period: 1m30s
+    deploy: {resources: {limits: {memory: 256m}}}
+  db:
+    image: postgres:16.6
+    environment: ["POSTGRES_PASSWORD=\${DB_PASSWORD}"]
+    healthcheck: {test: ["CMD-SHELL", "pg_isready"], interval: 10s, retries: 5}
+volumes:
+  html:
+`,
+      { env: 'DB_PASSWORD=very-secret-value\n' },
+    );
+    expect(r.text).not.toMatch(/error/);
+    expect(r.written.map((f) => f.split('/').pop())).toEqual(['web.yaml', 'db.yaml']);
+    const web = readFileSync(join(r.out, 'web.yaml'), 'utf8');
+    expect(web).toContain('image: docker.io/library/nginx:1.27');
+    expect(web).toMatch(/ports:\n {2}- 8080:80\/tcp/);
+    expect(web).toMatch(/command:\n {2}- nginx\n {2}- -g\n {2}- daemon off;/);
+    expect(web).toContain('LITERAL: $${NOT_A_VAR}');
+    expect(web).toMatch(/depends_on:\n {2}- db: healthy/);
+    expect(web).toMatch(/host: \/srv\/shop\/conf\n {4}readonly: true/);
+    expect(web).toContain('stop_timeout: 1m30s');
+    expect(web).toContain('memory: 256M');
+    expect(web).toMatch(/networks:\n {2}- shop/);
+    expect(readFileSync(join(r.out, 'db.yaml'), 'utf8')).toMatch(
+      /health:\n {2}cmd: pg_isready\n {2}interval: 10s\n {2}retries: 5/,
+    );
+    // The secret's value never appears in what berth says.
+    expect(r.text).not.toContain('very-secret-value');
+    expect(r.text).toMatch(/POSTGRES_PASSWORD looks like a secret/);
+  });
+
+  it('rejects what Compose rejects, at the line and column, and writes nothing', async () => {
+    const r = await imp('services:\n  web:\n    image: nginx:1\n    portz: ["80:80"]\n');
+    expect(r.text).toMatch(/compose\.yaml:4:5: error: services\.web\.portz: unknown key 'portz'/);
+    expect(r.written).toEqual([]);
+    expect(readdirSync(r.out)).toEqual([]);
+  });
+
+  it('says every key it cannot express at its line, loudly what gives power over the host, and writes nothing', async () => {
+    const r = await imp(`services:
+  tool:
+    image: alpine:3.20
+    privileged: true
+    cap_add: [SYS_ADMIN]
+    devices: ["/dev/dri:/dev/dri"]
+    volumes: ["/var/run/docker.sock:/var/run/docker.sock", "./data:/data"]
+    tmpfs: /tmp
+    pid: host
+    ports: ["80"]
+`);
+    expect(r.written).toEqual([]);
+    for (const want of [
+      /:4:5: POWER OVER THE HOST: services\.tool\.privileged: runs privileged/,
+      /:5:5: POWER OVER THE HOST: services\.tool\.cap_add: gets extra Linux capabilities SYS_ADMIN/,
+      /POWER OVER THE HOST: services\.tool\.devices: gets host devices \/dev\/dri/,
+      /:7:\d+: POWER OVER THE HOST: services\.tool\.volumes\[0\]: mounts the container engine's socket/,
+      /:7:\d+: error: services\.tool\.volumes\[1\]: bind mount \.\/data is outside the allowed roots .*move the data to e\.g\. \/srv\/tool\/data/,
+      /:8:5: error: services\.tool\.tmpfs: a recipe has no tmpfs key yet/,
+      /:9:5: error: services\.tool\.pid: a recipe has no pid key/,
+      /:10:\d+: error: services\.tool\.ports\[0\]: container port 80 is published on a random host port/,
+    ])
+      expect(r.text).toMatch(want);
+  });
+
+  it('names a missing required variable and never prints a value', async () => {
+    const r = await imp(
+      'services:\n  a:\n    image: x/y:1\n    environment: {TOKEN: "${TOKEN:?put TOKEN in .env}"}\n',
+    );
+    expect(r.text).toMatch(/compose\.yaml:4:\d+: error: TOKEN is required: put TOKEN in \.env/);
+    expect(r.written).toEqual([]);
+  });
+
+  it('takes only services without a profile, unless --profile names theirs; resolves extends', async () => {
+    const yaml = `services:
+  base: {image: x/base:1, environment: {A: "1"}, profiles: [never]}
+  app: {extends: base, environment: {B: "2"}, profiles: []}
+  debug: {image: x/debug:1, profiles: [debug]}
+`;
+    let r = await imp(yaml);
+    expect(r.apps.map((a) => a.app)).toEqual(['app']);
+    expect(readFileSync(join(r.out, 'app.yaml'), 'utf8')).toMatch(/env:\n {2}A: "1"\n {2}B: "2"/);
+    r = await imp(yaml, { profiles: ['debug'] });
+    expect(r.apps.map((a) => a.app).sort()).toEqual(['app', 'debug']);
+  });
+
+  it('checks the recipes beside the recipes dir: a port taken there stops the import', async () => {
+    const out = join(work, 'shared-recipes');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'other.yaml'), 'name: other\nimage: docker.io/x/y:1\nports: ["8080:80"]\n');
+    const r = await imp('services:\n  web: {image: "nginx:1", ports: ["8080:80"]}\n', { out });
+    expect(r.text).toMatch(/web\.yaml:\d+:\d+: error: .*host port 8080\/tcp is already taken by app 'other'/);
+    expect(readdirSync(out)).toEqual(['other.yaml']);
+  });
+
+  it('refuses hostile documents cleanly: an alias bomb, a huge file, bad UTF-8, deep nesting', async () => {
+    const bomb = `a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e]\nservices: {}\n`;
+    for (const doc of [
+      bomb,
+      `services:\n  a:\n    image: x/y:1\n    labels: {k: "${'x'.repeat(1100 * 1024)}"}\n`,
+      `${'['.repeat(5000)}${']'.repeat(5000)}\n`,
+    ]) {
+      const r = await imp(doc);
+      expect(r.written).toEqual([]);
+      expect(r.messages.some((m) => m.level === 'error')).toBe(true);
+    }
+    const dir = join(work, 'bad-utf8');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'compose.yaml'), Buffer.from([0x73, 0x3a, 0xff, 0xfe]));
+    const r = await importCompose(join(dir, 'compose.yaml'), {
+      outDir: dir,
+      profiles: [],
+      ctx: CHECK_CTX,
+      env: {},
+    });
+    expect(r.messages.map(formatComposeMessage).join('\n')).toMatch(/not UTF-8/);
+  });
+
+  it('converts pure data without touching the disk (convertCompose)', () => {
+    const c = convertCompose(
+      { services: { My_App: { image: 'nginx:1', network_mode: 'host' } } },
+      {
+        file: 'f',
+        dir: '/',
+        profiles: [],
+        allowedRoots: ['/srv'],
+        project: 'p',
+        locate: () => undefined,
+        readFile: () => undefined,
+      },
+    );
+    expect(c.apps).toEqual([
+      {
+        service: 'My_App',
+        name: 'my-app',
+        recipe: { name: 'my-app', image: 'docker.io/library/nginx:1', network: 'host' },
+      },
+    ]);
+    expect(c.messages.map((m) => m.level)).toEqual(['loud']);
+  });
+});
