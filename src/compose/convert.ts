@@ -102,12 +102,6 @@ type Rule = (svc: Svc, value: unknown, ctx: ConvertContext) => void;
 
 /** Keys a recipe has no home for yet, with what to do. */
 const NO_HOME: Record<string, string> = {
-  tmpfs: 'a recipe has no tmpfs key yet; use a volume',
-  shm_size: 'a recipe has no shm_size key yet',
-  sysctls: 'a recipe has no sysctls key yet',
-  ulimits: 'a recipe has no ulimits key yet',
-  read_only: 'a recipe has no read_only key yet',
-  extra_hosts: 'a recipe has no extra_hosts key yet',
   cap_drop: 'a recipe has no cap_drop key yet',
   security_opt: 'a recipe has no security_opt key yet',
   ipc: 'a recipe has no ipc key yet',
@@ -128,7 +122,6 @@ const NO_HOME: Record<string, string> = {
 /** Keys that change nothing berth runs: dropped, with a word. */
 const DROPPED: Record<string, string> = {
   container_name: 'berth names the container berth-<app>',
-  labels: 'a recipe has no labels key yet',
   logging: 'berth sends output to the journal',
   stdin_open: 'apps run without a terminal',
   tty: 'apps run without a terminal',
@@ -223,13 +216,14 @@ const RULES: Record<string, Rule> = {
   networks: (s, v, ctx) => {
     const names = Array.isArray(v) ? v.map(String) : Object.keys(v as Obj);
     if (isObj(v))
-      for (const [n, o] of Object.entries(v))
-        if (isObj(o) && o.aliases)
-          s.say(
-            'warning',
-            ['networks', n, 'aliases'],
-            `aliases were dropped: other apps reach this one as ${s.app}`,
-          );
+      for (const o of Object.values(v))
+        if (isObj(o) && Array.isArray(o.aliases))
+          s.recipe.network_aliases = [
+            ...new Set([
+              ...((s.recipe.network_aliases as string[] | undefined) ?? []),
+              ...o.aliases.map((a) => appName(String(a))),
+            ]),
+          ];
     s.recipe.networks = names.map((n) => networkOf(ctx.project, n));
   },
   depends_on: (s, v) => {
@@ -324,6 +318,68 @@ const RULES: Record<string, Rule> = {
     else s.say('error', ['stop_grace_period'], `${String(v)} is not a duration berth reads`);
   },
   mem_limit: (s, v) => memory(s, ['mem_limit'], v),
+  shm_size: (s, v) => {
+    const m = size(v);
+    if (m) s.recipe.shm_size = m;
+    else s.say('error', ['shm_size'], `${String(v)} is not a size berth reads (e.g. 256M)`);
+  },
+  read_only: (s, v) => {
+    if (v === true || v === 'true') s.recipe.read_only = true;
+  },
+  tmpfs: (s, v) => {
+    const paths = (Array.isArray(v) ? v : [v]).map(String);
+    paths.forEach((p, i) => {
+      if (p.includes(':'))
+        s.say(
+          'warning',
+          ['tmpfs', i],
+          `the options of ${p} were dropped: berth mounts a tmpfs with podman's defaults`,
+        );
+    });
+    s.recipe.tmpfs = [
+      ...((s.recipe.tmpfs as string[] | undefined) ?? []),
+      ...paths.map((p) => p.split(':')[0]!),
+    ];
+  },
+  sysctls: (s, v) => {
+    s.recipe.sysctls = Object.fromEntries(listOrDict(v).map(([k, x]) => [k, x ?? '']));
+  },
+  ulimits: (s, v) => {
+    s.recipe.ulimits = Object.fromEntries(
+      Object.entries(v as Obj).map(([k, x]) => [
+        k,
+        isObj(x) ? { soft: Number(x.soft), hard: Number(x.hard) } : Number(x),
+      ]),
+    );
+  },
+  extra_hosts: (s, v) => {
+    const hosts: Obj = {};
+    const entries: [string, string][] = Array.isArray(v)
+      ? v.map((e): [string, string] => {
+          const t = String(e);
+          const i = t.search(/[=:]/);
+          return [t.slice(0, i), t.slice(i + 1)];
+        })
+      : Object.entries(v as Obj).map(([k, x]): [string, string] => [k, String(Array.isArray(x) ? x[0] : x)]);
+    for (const [h, ip] of entries) {
+      if (ip === 'host-gateway')
+        s.say(
+          'error',
+          ['extra_hosts'],
+          `${h}: host-gateway has no equal in a recipe; write the host's address`,
+        );
+      else hosts[h] = ip.replace(/^\[|\]$/g, '');
+    }
+    if (Object.keys(hosts).length) s.recipe.extra_hosts = hosts;
+  },
+  labels: (s, v) => {
+    const labels = Object.fromEntries(
+      listOrDict(v)
+        .filter(([k]) => !k.startsWith('berth.'))
+        .map(([k, x]) => [k, x ?? '']),
+    );
+    if (Object.keys(labels).length) s.recipe.labels = labels;
+  },
   deploy: (s, v) => {
     const d = v as Obj;
     for (const k of Object.keys(d)) {
@@ -422,7 +478,10 @@ function volume(s: Svc, m: unknown, i: number, ctx: ConvertContext): void {
     }
   }
   const key: Path = ['volumes', i];
-  if (type === 'tmpfs') return s.say('error', key, NO_HOME.tmpfs!);
+  if (type === 'tmpfs') {
+    s.recipe.tmpfs = [...((s.recipe.tmpfs as string[] | undefined) ?? []), target];
+    return;
+  }
   if (type !== 'bind' && type !== 'volume') return s.say('error', key, `a ${type} mount is not supported`);
   const volumes = (s.recipe.volumes ??= {}) as Obj;
   const vname = (n: string) => appName(n).replace(/^-+|-+$/g, '') || `data${i}`;

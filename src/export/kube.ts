@@ -155,6 +155,16 @@ export function renderKube(app: App, ctx: KubeContext): KubeExport {
       subPath: fileKey(f.name),
       readOnly: true,
     });
+  if (app.shmBytes !== undefined || app.tmpfs.length) {
+    for (const [i, p] of [...(app.shmBytes !== undefined ? ['/dev/shm'] : []), ...app.tmpfs].entries()) {
+      const name = `mem-${i}`;
+      volumes.push({
+        name,
+        emptyDir: { medium: 'Memory', ...(p === '/dev/shm' ? { sizeLimit: String(app.shmBytes) } : {}) },
+      });
+      mounts.push({ name, mountPath: p });
+    }
+  }
   for (const d of app.devices) {
     const vol = dns(`dev-${d.path}`);
     volumes.push({ name: vol, hostPath: { path: d.path, type: 'CharDevice' } });
@@ -180,6 +190,7 @@ export function renderKube(app: App, ctx: KubeContext): KubeExport {
       ...(app.privileged ? { privileged: true } : {}),
       ...(app.capabilities.length ? { capabilities: { add: app.capabilities } } : {}),
       ...runAs(app.user, warnings),
+      ...(app.readOnly ? { readOnlyRootFilesystem: true } : {}),
     },
     // on_failure: none only reports: a readiness probe, which never restarts the pod.
     ...(probe(app) ? { readinessProbe: probe(app) } : {}),
@@ -195,11 +206,21 @@ export function renderKube(app: App, ctx: KubeContext): KubeExport {
       strategy: { type: 'Recreate' },
       selector: { matchLabels: { 'app.kubernetes.io/name': name } },
       template: {
-        metadata: { labels: labels(name) },
+        metadata: {
+          labels: labels(name),
+          // Recipe labels may not be valid Kubernetes label values: they go in as annotations.
+          ...(app.labels.length ? { annotations: Object.fromEntries(app.labels) } : {}),
+        },
         spec: {
           ...(app.network === 'host' ? { hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' } : {}),
           terminationGracePeriodSeconds: app.stopTimeoutSec,
           ...(app.init ? { shareProcessNamespace: true } : {}),
+          ...(app.extraHosts.length
+            ? { hostAliases: app.extraHosts.map(([h, ip]) => ({ ip, hostnames: [h] })) }
+            : {}),
+          ...(app.sysctls.length
+            ? { securityContext: { sysctls: app.sysctls.map(([name, value]) => ({ name, value })) } }
+            : {}),
           containers: [container],
           volumes,
         },
@@ -262,6 +283,10 @@ export function renderKube(app: App, ctx: KubeContext): KubeExport {
     warnings.push(
       'the database trusts every client (POSTGRES_HOST_AUTH_METHOD=trust): on a cluster any pod can reach it; set POSTGRES_PASSWORD or add a NetworkPolicy',
     );
+  if (app.ulimits.length)
+    warnings.push('ulimits have no equal in a pod spec: set them on the node or in the image');
+  if (app.networkAliases.length)
+    warnings.push(`network aliases (${app.networkAliases.join(', ')}): make a Service of that name instead`);
   if (app.cpuWeight !== undefined)
     warnings.push('resources.cpu_weight has no equal: set resources.requests.cpu instead');
   return { app: name, manifests, warnings };

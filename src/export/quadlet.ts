@@ -116,6 +116,33 @@ export const QUADLET_TABLE: readonly QuadletRule[] = [
   },
   { key: 'capabilities', lines: (a) => a.capabilities.map((c): Line => ['AddCapability', c]) },
   { key: 'privileged', lines: (a) => (a.privileged ? [['PodmanArgs', '--privileged']] : []) },
+  // Keys Quadlet gained only in later podman versions go in PodmanArgs= as berth's own flags.
+  {
+    key: 'shm_size',
+    lines: (a) => (a.shmBytes !== undefined ? [['PodmanArgs', `--shm-size=${a.shmBytes}`]] : []),
+  },
+  { key: 'read_only', lines: (a) => (a.readOnly ? [['PodmanArgs', '--read-only']] : []) },
+  { key: 'tmpfs', lines: (a) => a.tmpfs.map((p): Line => ['PodmanArgs', words(`--tmpfs=${p}`)]) },
+  {
+    key: 'sysctls',
+    lines: (a) => a.sysctls.map(([k, v]): Line => ['PodmanArgs', words(`--sysctl=${k}=${v}`)]),
+  },
+  {
+    key: 'ulimits',
+    lines: (a) => a.ulimits.map(([k, v]): Line => ['PodmanArgs', `--ulimit=${k}=${v.soft}:${v.hard}`]),
+  },
+  {
+    key: 'extra_hosts',
+    lines: (a) => a.extraHosts.map(([h, ip]): Line => ['PodmanArgs', words(`--add-host=${h}:${ip}`)]),
+  },
+  { key: 'labels', lines: (a) => a.labels.map(([k, v]): Line => ['PodmanArgs', words(`--label=${k}=${v}`)]) },
+  {
+    key: 'network_aliases',
+    lines: (a) =>
+      a.network === 'bridge' && a.networks.length > 0
+        ? a.networkAliases.map((n): Line => ['PodmanArgs', `--network-alias=${n}`])
+        : [],
+  },
   {
     key: 'resources.memory',
     lines: (a) => (a.memoryBytes !== undefined ? [['PodmanArgs', `--memory=${a.memoryBytes}`]] : []),

@@ -94,6 +94,14 @@ export interface App {
   devices: { path: string; optional: boolean }[];
   capabilities: string[];
   privileged: boolean;
+  shmBytes?: number;
+  readOnly: boolean;
+  tmpfs: string[];
+  sysctls: [string, string][];
+  ulimits: [string, { soft: number; hard: number }][];
+  extraHosts: [string, string][];
+  labels: [string, string][];
+  networkAliases: string[];
   memoryBytes?: number;
   cpuWeight?: number;
   restart: 'always' | 'on-failure' | 'no';
@@ -177,6 +185,23 @@ export function toApp(r: Recipe, file: string, dataDir: string): App {
     devices: (r.devices ?? []).map((d) => ({ path: d.replace(/^-/, ''), optional: d.startsWith('-') })),
     capabilities: [...new Set((r.capabilities ?? []).map((c) => c.replace(/^CAP_/, '')))],
     privileged: r.privileged,
+    ...(r.shm_size ? { shmBytes: sizeBytes(r.shm_size) } : {}),
+    readOnly: r.read_only,
+    tmpfs: [...new Set(r.tmpfs ?? [])],
+    sysctls: Object.entries(r.sysctls ?? {})
+      .map(([k, v]): [string, string] => [k, String(v)])
+      .sort(),
+    ulimits: Object.entries(r.ulimits ?? {})
+      .map(([k, v]): [string, { soft: number; hard: number }] => [
+        k,
+        typeof v === 'number' ? { soft: v, hard: v } : v!,
+      ])
+      .sort(([a], [b]) => a.localeCompare(b)),
+    extraHosts: Object.entries(r.extra_hosts ?? {}).sort(),
+    labels: Object.entries(r.labels ?? {})
+      .map(([k, v]): [string, string] => [k, String(v)])
+      .sort(),
+    networkAliases: [...new Set(r.network_aliases ?? [])],
     ...(r.resources?.memory ? { memoryBytes: sizeBytes(r.resources.memory) } : {}),
     ...(r.resources?.cpu_weight ? { cpuWeight: r.resources.cpu_weight } : {}),
     restart: r.restart,

@@ -205,6 +205,31 @@ const advertisement = z.strictObject({
     .describe('TXT record key/value pairs.'),
 });
 
+const ULIMITS = [
+  'core',
+  'cpu',
+  'data',
+  'fsize',
+  'locks',
+  'memlock',
+  'msgqueue',
+  'nice',
+  'nofile',
+  'nproc',
+  'rss',
+  'rtprio',
+  'rttime',
+  'sigpending',
+  'stack',
+] as const;
+const ulimitValue = z.number().int().min(-1);
+const hostLabel = line(253).regex(/^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/, {
+  error: 'is not a host name',
+});
+const ipAddress = line(45).regex(/^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/, {
+  error: 'is not an IP address',
+});
+
 const capability = line(32).regex(/^(?:CAP_)?[A-Z_]+$/, {
   error: "must be a capability name in capitals, e.g. 'NET_ADMIN'",
 });
@@ -313,6 +338,62 @@ export const RecipeSchema = z
       })
       .optional()
       .describe('Resource limits.'),
+
+    shm_size: size
+      .optional()
+      .describe(
+        "Size of the container's /dev/shm, e.g. '256M' (databases often want more than podman's 64M).",
+      ),
+    read_only: z
+      .boolean()
+      .default(false)
+      .describe("Mount the image's root filesystem read-only (volumes and tmpfs stay writable)."),
+    tmpfs: z
+      .array(absPath('tmpfs path'))
+      .optional()
+      .describe(
+        'Paths inside the container that get an empty in-memory filesystem at each start, e.g. /tmp.',
+      ),
+    sysctls: z
+      .record(
+        line(128).regex(/^(?:net\.[a-z0-9_.-]+|kernel\.(?:shm[a-z_]+|msg[a-z_]+|sem)|fs\.mqueue\.[a-z_]+)$/, {
+          error:
+            'is not a namespaced sysctl podman can set for a container (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)',
+        }),
+        z.union([line(256), z.number()]),
+      )
+      .optional()
+      .describe("Kernel parameters of the container's own namespaces, e.g. {net.ipv4.ip_forward: 1}."),
+    ulimits: z
+      .partialRecord(
+        z.enum(ULIMITS),
+        z.union([ulimitValue, z.strictObject({ soft: ulimitValue, hard: ulimitValue })]),
+      )
+      .optional()
+      .describe(
+        'Resource limits of the processes (setrlimit): a number for both, or {soft, hard}; -1 is unlimited.',
+      ),
+    extra_hosts: z
+      .record(hostLabel, ipAddress)
+      .optional()
+      .describe("Extra lines for the container's /etc/hosts: host name → IP address."),
+    labels: z
+      .record(
+        line(128).regex(/^(?!berth\.)[A-Za-z0-9][A-Za-z0-9._/-]*$/, {
+          error: "is not a label name berth takes (letters, digits, . _ / -; not starting with 'berth.')",
+        }),
+        z.union([line(), z.number(), z.boolean()]),
+      )
+      .optional()
+      .describe(
+        "Container labels (for tools such as reverse proxies); names starting with 'berth.' are berth's own.",
+      ),
+    network_aliases: z
+      .array(appName)
+      .optional()
+      .describe(
+        "More names other apps on the app's networks reach it by, besides its own (bridge apps with networks).",
+      ),
 
     restart: z
       .enum(['always', 'on-failure', 'no'])

@@ -86,6 +86,20 @@ export const PODMAN_FLAG_TABLE: readonly FlagRule[] = [
   },
   { key: 'capabilities', flags: (a) => a.capabilities.map((c) => `--cap-add=${c}`) },
   { key: 'privileged', flags: (a) => (a.privileged ? ['--privileged'] : []) },
+  { key: 'shm_size', flags: (a) => (a.shmBytes !== undefined ? [`--shm-size=${a.shmBytes}`] : []) },
+  { key: 'read_only', flags: (a) => (a.readOnly ? ['--read-only'] : []) },
+  { key: 'tmpfs', flags: (a) => a.tmpfs.map((p) => `--tmpfs=${p}`) },
+  { key: 'sysctls', flags: (a) => a.sysctls.map(([k, v]) => `--sysctl=${k}=${v}`) },
+  { key: 'ulimits', flags: (a) => a.ulimits.map(([k, v]) => `--ulimit=${k}=${v.soft}:${v.hard}`) },
+  { key: 'extra_hosts', flags: (a) => a.extraHosts.map(([h, ip]) => `--add-host=${h}:${ip}`) },
+  { key: 'labels', flags: (a) => a.labels.map(([k, v]) => `--label=${k}=${v}`) },
+  {
+    key: 'network_aliases',
+    flags: (a) =>
+      a.network === 'bridge' && a.networks.length > 0
+        ? a.networkAliases.map((n) => `--network-alias=${n}`)
+        : [],
+  },
   {
     key: 'resources.memory',
     flags: (a) => (a.memoryBytes !== undefined ? [`--memory=${a.memoryBytes}`] : []),

@@ -25,8 +25,19 @@ services:
     image: localhost/berth/busybox:1.35.0
     init: true
     network_mode: bridge
-    command: sh -c 'mkdir -p /www && echo "hello from $$HOSTNAME_NOTE" > /www/index.html && exec httpd -f -p 80 -h /www'
+    command: >-
+      sh -c 'echo "hello from $$HOSTNAME_NOTE" > /www/index.html;
+      { grep -c example.lan /etc/hosts; df -k /dev/shm | tail -1 | tr -s " " | cut -d " " -f2;
+      cat /proc/sys/net/ipv4/ip_unprivileged_port_start; touch /ro 2>/dev/null && echo rw || echo ro; } > /www/facts;
+      exec httpd -f -p 80 -h /www'
     ports: ["127.0.0.1:18232:80"]
+    # The runtime options recipes gained for compose files, run for real (ulimits aside).
+    read_only: true
+    tmpfs: [/www]
+    shm_size: 128m
+    extra_hosts: ["example.lan:192.0.2.7"]
+    sysctls: {net.ipv4.ip_unprivileged_port_start: 80}
+    labels: {com.example.role: api}
     environment:
       HOSTNAME_NOTE: the api
     healthcheck: {test: ["CMD", "test", "-f", "/www/index.html"], interval: 2s, retries: 3}
@@ -55,6 +66,14 @@ describe('berth import compose, then apply', () => {
       throw new Error(`apply failed:\n${r.stderr}\n${why.map((w) => w.stdout).join('\n')}`);
     }
     expect((await httpGet('http://127.0.0.1:18232/', 30_000)).body.trim()).toBe('hello from the api');
+    // extra_hosts, shm_size (KiB), sysctls, read_only: as podman ran them. (ulimits are not
+    // tried here: in this sandbox runc may not set rlimits, and refuses the container.)
+    expect((await httpGet('http://127.0.0.1:18232/facts', 10_000)).body.trim().split('\n')).toEqual([
+      '1',
+      '131072',
+      '80',
+      'ro',
+    ]);
     expect((await httpGet('http://127.0.0.1:18231/', 30_000)).body.trim()).toBe('web after a healthy api');
     const st = JSON.parse((await box.berth(['status', '--json'])).stdout) as {
       app: string;

@@ -2,7 +2,16 @@
 // SOURCES.md), each imported as `berth import compose` would: converted ones are validated,
 // rendered and passed through systemd-analyze verify; rejected ones are rejected with the
 // messages expected.json names — and with no other error.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -81,14 +90,21 @@ describe('real compose files', () => {
       ctx: CHECK_CTX,
       env: {},
     });
-    let text = readFileSync(join(ROOT, f), 'utf8');
+    const dir = mkdtempSync(join(work, 'moved-'));
+    // Beside it, what the app's folder holds (its .env, where a path may come from).
+    cpSync(join(ROOT, f.split('/')[0]!), dir, { recursive: true });
+    const file = join(dir, f.split('/').pop()!);
+    let text = readFileSync(file, 'utf8');
+    const envFile = join(dir, '.env');
+    let env = existsSync(envFile) ? readFileSync(envFile, 'utf8') : '';
     for (const m of first.messages.map(formatComposeMessage)) {
       const mv = /bind mount (\S+) is outside .* move the data to e\.g\. (\S+) and write that path/.exec(m);
-      if (mv) text = text.replace(`${mv[1]}:`, `${mv[2]}:`);
+      if (!mv) continue;
+      if (text.includes(`${mv[1]}:`)) text = text.replace(`${mv[1]}:`, `${mv[2]}:`);
+      else env = env.replace(`=${mv[1]}\n`, `=${mv[2]}\n`);
     }
-    const dir = mkdtempSync(join(work, 'moved-'));
-    const file = join(dir, f.split('/').pop()!);
     writeFileSync(file, text);
+    if (env) writeFileSync(envFile, env);
     const out = mkdtempSync(join(work, 'out-'));
     const r = await importCompose(file, { outDir: out, profiles: [], ctx: CHECK_CTX, env: {} });
     expect(r.messages.filter((m) => m.level === 'error').map(formatComposeMessage)).toEqual([]);

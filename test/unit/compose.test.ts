@@ -157,7 +157,6 @@ volumes:
       /POWER OVER THE HOST: services\.tool\.devices: gets host devices \/dev\/dri/,
       /:7:\d+: POWER OVER THE HOST: services\.tool\.volumes\[0\]: mounts the container engine's socket/,
       /:7:\d+: error: services\.tool\.volumes\[1\]: bind mount \.\/data is outside the allowed roots .*move the data to e\.g\. \/srv\/tool\/data/,
-      /:8:5: error: services\.tool\.tmpfs: a recipe has no tmpfs key yet/,
       /:9:5: error: services\.tool\.pid: a recipe has no pid key/,
       /:10:\d+: error: services\.tool\.ports\[0\]: container port 80 is published on a random host port/,
     ])
