@@ -571,9 +571,31 @@ function services(data: Obj, ctx: ConvertContext, messages: ComposeMessage[]): [
     .map((n) => [n, resolve(n, [n])]);
 }
 
+/** Top-level keys and what becomes of them: read with the services, or said to be left out. */
+const TOP_LEVEL: Record<string, string | undefined> = {
+  services: undefined,
+  volumes: undefined,
+  networks: undefined,
+  name: undefined,
+  version: undefined,
+  secrets: undefined, // reported where a service uses them
+  configs: undefined,
+  include: 'include is not supported: import each included file on its own',
+  models: 'models are not supported',
+};
+
 export function convertCompose(data: Obj, ctx: ConvertContext): Converted {
   const messages: ComposeMessage[] = [];
   const apps: ConvertedApp[] = [];
+  for (const key of Object.keys(data)) {
+    const why = key.startsWith('x-')
+      ? undefined
+      : key in TOP_LEVEL
+        ? TOP_LEVEL[key]
+        : `${key} is not supported`;
+    if (why)
+      messages.push({ level: 'error', file: ctx.file, ...(ctx.locate([key]) ?? {}), path: key, text: why });
+  }
   for (const [service, def] of services(data, ctx, messages)) {
     const app = appName(service);
     const path: Path = ['services', service];

@@ -163,6 +163,14 @@ volumes:
       expect(r.text).toMatch(want);
   });
 
+  it('says what it leaves out at the top level: include', async () => {
+    const r = await imp('include: [other.yaml]\nservices:\n  a: {image: "x/y:1"}\n');
+    expect(r.text).toMatch(
+      /compose\.yaml:1:1: error: include: include is not supported: import each included file on its own/,
+    );
+    expect(r.written).toEqual([]);
+  });
+
   it('names a missing required variable and never prints a value', async () => {
     const r = await imp(
       'services:\n  a:\n    image: x/y:1\n    environment: {TOKEN: "${TOKEN:?put TOKEN in .env}"}\n',
