@@ -40,6 +40,8 @@ interface Svc {
   say(level: ComposeMessage['level'], key: Path, text: string): void;
   /** Named volumes and networks of the file. */
   top: Obj;
+  /** The service's own definition (extends resolved). */
+  def: Obj;
 }
 
 /** A value as a recipe's env holds it: ${ starts a berth substitution there, so a literal one is $${. */
@@ -179,6 +181,8 @@ const RULES: Record<string, Rule> = {
   },
   env_file: (s, v, ctx) => {
     const env = (s.recipe.env ??= {}) as Obj;
+    // environment: wins over every env file; of the files, the later one wins (as in Compose).
+    const own = new Set(listOrDict((s.def as Obj).environment).map(([k]) => k));
     const files = (Array.isArray(v) ? v : [v]).map((f): Obj => (isObj(f) ? f : { path: f }));
     files.forEach((f, i) => {
       const path = String(f.path);
@@ -189,7 +193,7 @@ const RULES: Record<string, Rule> = {
       }
       const parsed = parseEnvFile(text);
       for (const e of parsed.errors) s.say('error', ['env_file', i], `${path}:${e.line}: ${e.message}`);
-      for (const [k, x] of parsed.vars) if (!(k in env)) env[k] = literal(x);
+      for (const [k, x] of parsed.vars) if (!own.has(k)) env[k] = literal(x);
     });
   },
   ports: (s, v) => {
@@ -224,6 +228,16 @@ const RULES: Record<string, Rule> = {
               ...o.aliases.map((a) => appName(String(a))),
             ]),
           ];
+    const top = isObj(s.top.networks) ? s.top.networks : {};
+    for (const n of names) {
+      const def = top[n];
+      if (isObj(def) && (def.external || def.name))
+        s.say(
+          'error',
+          ['networks'],
+          `network ${n} is ${def.external ? 'external' : `named ${String(def.name)}`} in Compose: berth makes each project its own networks; leave the name out to use ${networkOf(ctx.project, n)}`,
+        );
+    }
     s.recipe.networks = names.map((n) => networkOf(ctx.project, n));
   },
   depends_on: (s, v) => {
@@ -267,8 +281,7 @@ const RULES: Record<string, Rule> = {
       if (h[k] === undefined) continue;
       const d = duration(h[k]);
       if (d) health[to] = d;
-      else
-        s.say('error', ['healthcheck', k], `${String(h[k])} is not a duration berth reads (e.g. 30s, 1m30s)`);
+      else s.say('error', ['healthcheck', k], 'is not a duration berth reads (e.g. 30s, 1m30s)');
     }
     if (h.retries !== undefined) health.retries = Number(h.retries);
     if (h.start_interval !== undefined)
@@ -305,7 +318,7 @@ const RULES: Record<string, Rule> = {
     );
   },
   privileged: (s, v) => {
-    if (v === true || v === 'true') {
+    if (truthy(v)) {
       s.recipe.privileged = true;
       s.say('loud', ['privileged'], 'runs privileged: full access to the host');
     }
@@ -315,16 +328,16 @@ const RULES: Record<string, Rule> = {
   stop_grace_period: (s, v) => {
     const d = duration(v);
     if (d) s.recipe.stop_timeout = d;
-    else s.say('error', ['stop_grace_period'], `${String(v)} is not a duration berth reads`);
+    else s.say('error', ['stop_grace_period'], 'is not a duration berth reads (e.g. 30s, 1m30s)');
   },
   mem_limit: (s, v) => memory(s, ['mem_limit'], v),
   shm_size: (s, v) => {
     const m = size(v);
     if (m) s.recipe.shm_size = m;
-    else s.say('error', ['shm_size'], `${String(v)} is not a size berth reads (e.g. 256M)`);
+    else s.say('error', ['shm_size'], 'is not a size berth reads (e.g. 256M)');
   },
   read_only: (s, v) => {
-    if (v === true || v === 'true') s.recipe.read_only = true;
+    if (truthy(v)) s.recipe.read_only = true;
   },
   tmpfs: (s, v) => {
     const paths = (Array.isArray(v) ? v : [v]).map(String);
@@ -407,7 +420,7 @@ const RULES: Record<string, Rule> = {
 function memory(s: Svc, key: Path, v: unknown): void {
   const m = size(v);
   if (m) s.recipe.resources = { ...(s.recipe.resources as Obj | undefined), memory: m };
-  else s.say('error', key, `${String(v)} is not a size berth reads (e.g. 512M)`);
+  else s.say('error', key, 'is not a size berth reads (e.g. 512M)');
 }
 
 function command(s: Svc, key: 'command' | 'entrypoint', v: unknown): void {
@@ -456,6 +469,16 @@ export function port(p: unknown): string[] | string {
   return hosts.map((h, i) => `${ip}${h}:${targets[i]}/${proto}`);
 }
 
+/** A volume under a free name: a second mount with the same name gets -2, -3, … */
+function put(s: Svc, volumes: Obj, key: Path, name: string, v: Obj): void {
+  let n = name;
+  for (let k = 2; n in volumes; k++) n = `${name}-${k}`;
+  if (n !== name) s.say('info', key, `named ${n} in the recipe (${name} was taken)`);
+  volumes[n] = v;
+}
+
+const truthy = (v: unknown) => v === true || (typeof v === 'string' && /^(1|t|true|yes|on)$/i.test(v));
+
 function volume(s: Svc, m: unknown, i: number, ctx: ConvertContext): void {
   let type: string;
   let source: string | undefined;
@@ -465,7 +488,16 @@ function volume(s: Svc, m: unknown, i: number, ctx: ConvertContext): void {
     type = String(m.type ?? 'volume');
     source = m.source === undefined ? undefined : String(m.source);
     target = String(m.target);
-    readonly = m.read_only === true;
+    readonly = truthy(m.read_only);
+    for (const k of Object.keys(m))
+      if (!['type', 'source', 'target', 'read_only', 'volume', 'bind'].includes(k) && !k.startsWith('x-'))
+        s.say('warning', ['volumes', i, k], `${k} of a mount was dropped: a recipe has no equal`);
+    for (const [k, o] of [
+      ['volume', m.volume],
+      ['bind', m.bind],
+    ] as const)
+      if (isObj(o) && Object.keys(o).length)
+        s.say('warning', ['volumes', i, k], `${k}.${Object.keys(o)[0]} was dropped: a recipe has no equal`);
   } else {
     const parts = String(m).split(':');
     if (parts.length === 1) {
@@ -498,9 +530,23 @@ function volume(s: Svc, m: unknown, i: number, ctx: ConvertContext): void {
         key,
         `volume ${source} is external in Compose: berth makes its own, empty; copy the data into it`,
       );
-    volumes[name] = { target, ...(readonly ? { readonly: true } : {}) };
+    const shared = Object.entries(isObj(s.top.services) ? s.top.services : {}).filter(
+      ([n, d]) =>
+        n !== s.name &&
+        isObj(d) &&
+        Array.isArray(d.volumes) &&
+        d.volumes.some((x) => (isObj(x) ? x.source : String(x).split(':')[0]) === source),
+    );
+    if (source && shared.length)
+      s.say(
+        'error',
+        key,
+        `volume ${source} is shared with ${shared.map(([n]) => n).join(', ')}: each app gets its own data; share a host dir under ${ctx.allowedRoots[0]} instead`,
+      );
+    put(s, volumes, key, name, { target, ...(readonly ? { readonly: true } : {}) });
     return;
   }
+  if (!source) return s.say('error', key, 'a bind mount needs a source');
   // The host's clock zone, the most common read-only bind of all: a recipe sets TZ instead.
   if (source === '/etc/localtime' || source === '/etc/timezone')
     return s.say('warning', key, `${source} is not bound into apps: set TZ in the recipe's env instead`);
@@ -520,7 +566,11 @@ function volume(s: Svc, m: unknown, i: number, ctx: ConvertContext): void {
       key,
       `bind mount ${source} is outside the allowed roots (${ctx.allowedRoots.join(', ')}): move the data to e.g. ${ctx.allowedRoots[0]}/${s.app}/${posix.basename(source ?? 'data')} and write that path in the compose file`,
     );
-  volumes[vname(posix.basename(target))] = { target, host: src, ...(readonly ? { readonly: true } : {}) };
+  put(s, volumes, key, vname(posix.basename(target)), {
+    target,
+    host: src,
+    ...(readonly ? { readonly: true } : {}),
+  });
 }
 
 /** Services, with extends resolved (same file) and profiles applied. */
@@ -605,6 +655,7 @@ export function convertCompose(data: Obj, ctx: ConvertContext): Converted {
       path,
       recipe: { name: app },
       top: data,
+      def,
       say: (level, key, text) =>
         messages.push({
           level,

@@ -1,6 +1,7 @@
 // berth import compose: load (parse, interpolate, schema), convert, then check the recipes
 // as `berth validate` would beside the recipes already there; write all of them, or none.
 import { readFileSync } from 'node:fs';
+import { link, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { atomicWrite } from '../exec/files.js';
@@ -18,16 +19,28 @@ export interface ImportResult {
   messages: ComposeMessage[];
 }
 
-export async function importCompose(
-  file: string,
-  opts: {
-    outDir: string;
-    envFiles?: string[];
-    profiles: string[];
-    ctx: CheckContext;
-    env?: NodeJS.ProcessEnv;
-  },
-): Promise<ImportResult> {
+export interface ImportOptions {
+  outDir: string;
+  envFiles?: string[];
+  profiles: string[];
+  ctx: CheckContext;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function importCompose(file: string, opts: ImportOptions): Promise<ImportResult> {
+  try {
+    return await importUnguarded(file, opts);
+  } catch (err) {
+    // A document that still trips the converter is reported, never a stack trace.
+    return {
+      written: [],
+      apps: [],
+      messages: [{ level: 'error', file, text: `cannot convert this file: ${(err as Error).message}` }],
+    };
+  }
+}
+
+async function importUnguarded(file: string, opts: ImportOptions): Promise<ImportResult> {
   const loaded = await loadCompose(file, {
     ...(opts.envFiles ? { envFiles: opts.envFiles } : {}),
     ...(opts.env ? { env: opts.env } : {}),
@@ -95,7 +108,31 @@ export async function importCompose(
       messages.push({ level: 'error', file, text: 'no service to import (check --profile)' });
     return { written: [], apps, messages };
   }
-  for (const t of texts) await atomicWrite(t.dest, t.text, 0o644);
+  // All or nothing: every recipe goes to a temp file first; only when all are there are
+  // they linked into place (a link never replaces a recipe that appeared meanwhile).
+  const temps: string[] = [];
+  const placed: string[] = [];
+  try {
+    for (const t of texts) {
+      const tmp = join(opts.outDir, `.${basename(t.dest)}.import-${process.pid}.tmp`);
+      await atomicWrite(tmp, t.text, 0o600);
+      temps.push(tmp);
+    }
+    for (const [k, t] of texts.entries()) {
+      await link(temps[k]!, t.dest);
+      placed.push(t.dest);
+    }
+  } catch (err) {
+    await Promise.all(placed.map((f) => rm(f, { force: true })));
+    messages.push({
+      level: 'error',
+      file: opts.outDir,
+      text: `nothing was written: ${(err as Error).message}`,
+    });
+    return { written: [], apps, messages };
+  } finally {
+    await Promise.all(temps.map((f) => rm(f, { force: true })));
+  }
   return { written: texts.map((t) => t.dest), apps, messages };
 }
 

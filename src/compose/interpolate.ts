@@ -12,7 +12,12 @@ export interface Interpolated {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 
-export function interpolate(text: string, vars: Vars): Interpolated {
+/** Defaults nest (${A:-${B:-…}}); deeper than this is refused, not recursed into. */
+const MAX_DEPTH = 16;
+
+export function interpolate(text: string, vars: Vars, depth = 0): Interpolated {
+  if (depth > MAX_DEPTH)
+    return { value: '', unset: [], error: `variables nest deeper than ${MAX_DEPTH} levels` };
   let out = '';
   const unset: string[] = [];
   for (let i = 0; i < text.length; i++) {
@@ -40,7 +45,7 @@ export function interpolate(text: string, vars: Vars): Interpolated {
       const op = /^(:?[-?+])/.exec(rest)?.[1];
       if (rest !== '' && !op) return { value: out, unset, error: `'\${${inner}}' has an unknown modifier` };
       const arg = op ? rest.slice(op.length) : '';
-      const sub = op ? interpolate(arg, vars) : undefined;
+      const sub = op ? interpolate(arg, vars, depth + 1) : undefined;
       if (sub?.error) return { value: out, unset, error: sub.error };
       const empty = op?.startsWith(':') ? !set || val === '' : !set;
       if (op === ':-' || op === '-') out += empty ? sub!.value : val;

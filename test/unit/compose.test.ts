@@ -163,6 +163,47 @@ volumes:
       expect(r.text).toMatch(want);
   });
 
+  it('never changes a meaning silently: read_only strings, clashing mount names, shared volumes, external networks, env file order', async () => {
+    const dir = join(work, 'envs');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'a.env'), 'X=1\nY=a\n');
+    writeFileSync(join(dir, 'b.env'), 'X=2\n');
+    let r = await imp(`services:
+  a:
+    image: x/y:1
+    env_file: [${join(dir, 'a.env')}, ${join(dir, 'b.env')}]
+    environment: {Y: own}
+    volumes:
+      - {type: bind, source: /srv/a, target: /etc/app/config, read_only: "true"}
+      - /srv/b:/opt/config
+`);
+    expect(r.text).not.toMatch(/error/);
+    const a = readFileSync(join(r.out, 'a.yaml'), 'utf8');
+    expect(a).toMatch(/X: "2"/);
+    expect(a).toMatch(/Y: own/);
+    expect(a).toMatch(/config:\n {4}target: \/etc\/app\/config\n {4}host: \/srv\/a\n {4}readonly: true/);
+    expect(a).toMatch(/config-2:\n {4}target: \/opt\/config/);
+    r = await imp(`services:
+  a: {image: "x/y:1", volumes: ["data:/d"], networks: [outside]}
+  b: {image: "x/y:1", volumes: ["data:/d"]}
+volumes: {data: {}}
+networks: {outside: {external: true}}
+`);
+    expect(r.text).toMatch(/services\.a\.volumes\[0\]: volume data is shared with b/);
+    expect(r.text).toMatch(/services\.a\.networks: network outside is external in Compose/);
+    expect(r.written).toEqual([]);
+  });
+
+  it('turns what once crashed into messages: a bind with no source, variables nested 20,000 deep', async () => {
+    let r = await imp('services:\n  a:\n    image: x/y:1\n    volumes: [{type: bind, target: /x}]\n');
+    expect(r.text).toMatch(/a bind mount needs a source/);
+    r = await imp(
+      `services:\n  a:\n    image: x/y:1\n    environment: {A: "${'${A:-'.repeat(20000)}x${'}'.repeat(20000)}"}\n`,
+    );
+    expect(r.text).toMatch(/variables nest deeper than 16 levels/);
+    expect(r.written).toEqual([]);
+  });
+
   it('says what it leaves out at the top level: include', async () => {
     const r = await imp('include: [other.yaml]\nservices:\n  a: {image: "x/y:1"}\n');
     expect(r.text).toMatch(
