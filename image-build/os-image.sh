@@ -1,44 +1,57 @@
 #!/usr/bin/env bash
-# `npm run os-image`: the flashable appliance, out/berth-<version>-amd64.img and .img.zst.
-# A raw GPT disk: an EFI system partition with systemd-boot, the BERTH settings partition
-# (FAT, Microsoft basic data, so every OS shows it: keys, name and recipes at flash time),
-# and an ext4 root (LABEL=berth-root), last so that it can grow into the rest of the disk,
-# from Debian 13 "trixie" packages with berth, its unit, the shipped recipes and their
+# `npm run os-image`: the flashable appliance, out/berth-<version>-amd64.img and .img.zst,
+# and the same version as an OS update, out/os-update-<version>/ (README, "Update the OS").
+# A raw GPT disk: an EFI system partition with systemd-boot and one unified kernel image
+# (UKI) per version; the BERTH settings partition (FAT, Microsoft basic data, so every OS
+# shows it: keys, name and recipes at flash time); two root slots of a fixed size, A
+# holding this version (partition label berth-root_<version>) and B empty (_empty, where
+# systemd-sysupdate writes the next version); and /var (berth-var), last so that it grows
+# into the rest of the disk at first boot: app data, recipes, the image store, root's home.
+# From Debian 13 "trixie" packages with berth, its units, the shipped recipes and their
 # local images preloaded as archives. Built without mounting anything (this host cannot
-# mount vfat): mkfs.ext4 -d fills the root, mtools the ESP, sfdisk the partition table.
+# mount vfat): mkfs.ext4 -d fills root and /var, mtools the ESP, sfdisk the partition table.
 # The debootstrap tree is cached in image-build/cache, keyed by its package list.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
-VERSION=$(node -p "require('./package.json').version")
+VERSION=${BERTH_OS_VERSION:-$(node -p "require('./package.json').version")}
 OUT=${BERTH_OUT:-$REPO/out}
 CACHE=${BERTH_IMAGE_CACHE:-$REPO/image-build/cache}
 SUITE=trixie
 MIRROR=${BERTH_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 ESP_MB=256
 SETTINGS_MB=64
+# Each root slot has this size for the appliance's whole life (the partition table is never
+# rewritten by an update): this version's root uses about a third of it.
+SLOT_MB=2048
 # The smallest disk berth needs (said in README and on the console of a smaller one).
-MIN_DISK_GB=4
+MIN_DISK_GB=8
 IMG=$OUT/berth-$VERSION-amd64.img
 T0=$(date +%s)
 say() { echo "os-image: [$(( $(date +%s) - T0 ))s] $*"; }
 
-for tool in debootstrap mkfs.ext4 mkfs.vfat mcopy mmd sfdisk zstd podman; do
+for tool in debootstrap mkfs.ext4 mkfs.vfat mcopy mmd sfdisk zstd gzip podman python3; do
   command -v "$tool" >/dev/null || { echo "os-image: $tool is missing (bash image-build/install-deps.sh --os-image installs it)" >&2; exit 1; }
 done
 mkdir -p "$CACHE" "$OUT"
 
 # 1. The Debian tree, cached by what goes into it.
 packages=$(grep -v '^#' image-build/os-packages.txt | paste -sd, -)
-key=$(printf '%s\n%s\n%s\n' "$SUITE" "$packages" v1 | sha256sum | cut -c1-16)
+key=$(printf '%s\n%s\n%s\n' "$SUITE" "$packages" v2 | sha256sum | cut -c1-16)
 BASE=$CACHE/$SUITE-base-$key.tar
-if [ ! -f "$BASE" ]; then
+UKIFY_DEB=$CACHE/$SUITE-ukify-$key.deb
+if [ ! -f "$BASE" ] || [ ! -f "$UKIFY_DEB" ]; then
   say "debootstrap $SUITE (not cached yet)"
   tree=$(mktemp -d /var/tmp/berth-deboot.XXXXXX)
   debootstrap --variant=minbase --include="$packages" "$SUITE" "$tree" "$MIRROR" >/dev/null
+  # ukify builds the unified kernel images on the host; it is not installed in the tree
+  # (it would bring Python into the appliance), only its package is kept beside it.
+  chroot "$tree" sh -c 'cd /tmp && apt-get download -qq systemd-ukify' && mv "$tree"/tmp/systemd-ukify_*.deb "$UKIFY_DEB"
   chroot "$tree" apt-get clean
   rm -rf "$tree"/var/lib/apt/lists/* "$tree"/usr/share/doc/* "$tree"/usr/share/man/* "$tree"/usr/share/locale/*
   tar -C "$tree" --numeric-owner -cf "$BASE.tmp" . && mv "$BASE.tmp" "$BASE"
+  # Trees of earlier package lists are not used again.
+  find "$CACHE" -maxdepth 1 -name "$SUITE-*" ! -name "$(basename "$BASE")" ! -name "$(basename "$UKIFY_DEB")" -delete
   rm -rf "$tree"
 else
   say "reusing the cached $SUITE tree $(basename "$BASE")"
@@ -70,11 +83,18 @@ install -D -m 755 image-build/os/growroot "$R/usr/lib/berth/image/growroot"
 sed -i "s/@MIN_DISK_GB@/$MIN_DISK_GB/" "$R/usr/lib/berth/image/growroot"
 install -D -m 644 image-build/os/berth-selftest.service "$R/etc/systemd/system/berth-selftest.service"
 install -D -m 755 image-build/os/selftest "$R/usr/lib/berth/image/selftest"
+install -m 644 image-build/os/berth-update-selftest.service "$R/etc/systemd/system/"
+install -m 755 image-build/os/update-selftest "$R/usr/lib/berth/image/update-selftest"
+# The health gate of a new OS version (boot counting): see the unit.
+install -m 644 image-build/os/berth-boot-healthy.service "$R/etc/systemd/system/"
+install -m 755 image-build/os/boot-healthy "$R/usr/lib/berth/image/boot-healthy"
+mkdir -p "$R/etc/systemd/system/boot-complete.target.requires"
+ln -sf /etc/systemd/system/berth-boot-healthy.service "$R/etc/systemd/system/boot-complete.target.requires/"
 install -m 644 units/berth-settings.service units/berth-settings-report.service "$R/etc/systemd/system/"
 install -m 644 image-build/os/berth-ssh-keygen.service "$R/etc/systemd/system/"
 wants=$R/etc/systemd/system/multi-user.target.wants
 mkdir -p "$wants" "$R/etc/systemd/system/ssh.service.wants"
-for u in berth.service berth-growroot.service berth-selftest.service berth-settings.service berth-settings-report.service; do
+for u in berth.service berth-growroot.service berth-selftest.service berth-update-selftest.service berth-settings.service berth-settings-report.service; do
   ln -sf "/etc/systemd/system/$u" "$wants/$u"
 done
 ln -sf /usr/lib/systemd/system/ssh.service "$wants/ssh.service"
@@ -97,73 +117,139 @@ podman save --quiet --multi-image-archive -o "$R/var/lib/berth/images/apps.tar" 
 say "system configuration"
 echo berth > "$R/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tberth\n::1\tlocalhost ip6-localhost ip6-loopback\n' > "$R/etc/hosts"
-printf 'LABEL=berth-root\t/\text4\tdefaults,errors=remount-ro\t0\t1\n' > "$R/etc/fstab"
-# The settings partition: nothing on it runs (noexec), only root reads it, and a machine
-# whose partition is gone or damaged still boots (nofail); fsck.vfat mends it after a power cut;
-# quiet: berth's whole-file writes set a mode, which FAT cannot keep.
-printf 'PARTLABEL=berth-settings\t/boot/berth\tvfat\tnofail,noexec,nosuid,nodev,umask=0077,quiet,flush,x-systemd.device-timeout=20s\t0\t2\n' >> "$R/etc/fstab"
-mkdir -p "$R/boot/berth"
+# The root comes from the kernel command line (each version names its own slot), so fstab
+# has no line for it. /var holds everything that outlives an OS version; the ESP (/efi) is
+# where the versions' kernel images and boot counters live (sysupdate and bless-boot use it).
+{
+  printf 'PARTLABEL=berth-var\t/var\text4\tdefaults\t0\t2\n'
+  printf 'PARTLABEL=esp\t/efi\tvfat\tumask=0077,nofail,x-systemd.automount,x-systemd.idle-timeout=1min\t0\t2\n'
+  # The settings partition: nothing on it runs (noexec), only root reads it, and a machine
+  # whose partition is gone or damaged still boots (nofail); fsck.vfat mends it after a
+  # power cut; quiet: berth's whole-file writes set a mode, which FAT cannot keep.
+  printf 'PARTLABEL=berth-settings\t/boot/berth\tvfat\tnofail,noexec,nosuid,nodev,umask=0077,quiet,flush,x-systemd.device-timeout=20s\t0\t2\n'
+} > "$R/etc/fstab"
+mkdir -p "$R/boot/berth" "$R/efi"
 # SSH: keys only unless the person says otherwise; host keys are made at first boot.
 install -D -m 644 image-build/os/sshd-berth.conf "$R/etc/ssh/sshd_config.d/20-berth.conf"
 rm -f "$R"/etc/ssh/ssh_host_*
-install -D -m 644 image-build/os/20-wired.network "$R/etc/systemd/network/20-wired.network"
+# berth's default network lives in /usr (it comes with each version); /etc/systemd/network
+# holds only a person's own files, and those are carried into the next version.
+install -D -m 644 image-build/os/20-wired.network "$R/usr/lib/systemd/network/20-berth-wired.network"
 install -D -m 644 image-build/os/resolved-berth.conf "$R/etc/systemd/resolved.conf.d/berth.conf"
 install -m 644 image-build/os/issue "$R/etc/issue"
 # No well-known password: root is locked until berth sets one (from the BERTH partition, or
 # a one-time password shown on the console; berth settings import does both).
 chroot "$R" usermod -p '*' root
 rm -f "$R/etc/machine-id" && : > "$R/etc/machine-id" # generated at first boot
+# Versions and slots: sysupdate and sd-boot read IMAGE_ID and IMAGE_VERSION.
+printf 'IMAGE_ID=berth\nIMAGE_VERSION=%s\n' "$VERSION" >> "$R/usr/lib/os-release"
+# sysupdate's transfer definitions (berth os update writes the ones it runs from the same
+# renderer; these are for systemd-sysupdate by hand and say what the image does).
+mkdir -p "$R/usr/lib/berth/sysupdate.d"
+node dist/cli/main.js os definitions --out "$R/usr/lib/berth/sysupdate.d" >/dev/null
+if [ -n "${BERTH_OS_UPDATE_URL:-}" ]; then
+  echo "$BERTH_OS_UPDATE_URL" > "$R/usr/lib/berth/os-update-url"
+fi
+# A signing key: its public half goes into the image; SHA256SUMS is signed with it below.
+if [ -n "${BERTH_OS_SIGNING_KEY:-}" ]; then
+  gpg --batch --export "$BERTH_OS_SIGNING_KEY" > "$R/usr/lib/systemd/import-pubring.gpg"
+fi
 
-# The kernel and initrd are booted from the ESP; the appliance is updated by a new image,
-# so the root keeps no second copy (47 MB of already-compressed data).
+# What outlives an OS version moves to /var, which is its own partition: recipes
+# (/etc/berth), root's home (authorized_keys), /srv, and everything already in /var (the
+# preloaded archives, the image store to come, app data). dpkg's database describes this
+# version's packages, so it stays in the root slot.
+mv "$R/var/lib/dpkg" "$R/usr/lib/sysimage-dpkg" 2>/dev/null || { mkdir -p "$R/usr/lib"; mv "$R/var/lib/dpkg" "$R/usr/lib/sysimage-dpkg"; }
+ln -s /usr/lib/sysimage-dpkg "$R/var/lib/dpkg"
+mv "$R/etc/berth" "$R/var/lib/berth/etc" && ln -s /var/lib/berth/etc "$R/etc/berth"
+mv "$R/root" "$R/var/roothome" && ln -s var/roothome "$R/root"
+# The media share and other data under /srv.
+mv "$R/srv" "$R/var/srv" && ln -s var/srv "$R/srv"
+V=$WORK/var
+mv "$R/var" "$V" && mkdir -m 755 "$R/var"
+
+# The kernel and initrd go into one unified kernel image per version; the root keeps no
+# second copy (47 MB of already-compressed data).
 kernel=$(ls "$R"/boot/vmlinuz-* | sort -V | tail -1)
 initrd=$(ls "$R"/boot/initrd.img-* | sort -V | tail -1)
 mv "$kernel" "$initrd" "$WORK/"
 kernel=$WORK/$(basename "$kernel")
 initrd=$WORK/$(basename "$initrd")
+say "unified kernel image berth_$VERSION.efi"
+mkdir -p "$WORK/ukify" && dpkg-deb -x "$UKIFY_DEB" "$WORK/ukify"
+UKI=$WORK/berth_$VERSION.efi
+STUB=$R/usr/lib/systemd/boot/efi/linuxx64.efi.stub
+bash image-build/os/uki.sh "$WORK/ukify" "$STUB" "$kernel" "$initrd" "$R/usr/lib/os-release" "$VERSION" "$UKI"
 
-# 5. The root filesystem, with room to spare; it grows to the whole disk at first boot.
+# 5. The root slot's filesystem: this version's files, with room for a few more; the slot
+# around it is SLOT_MB. /var: its factory contents, grown to fill the disk at first boot.
 used_mb=$(( $(du -sm "$R" | cut -f1) ))
-root_mb=$(( used_mb + used_mb / 4 + 512 ))
-say "root filesystem: ${used_mb} MB used, ${root_mb} MB"
+root_mb=$(( used_mb + used_mb / 4 + 256 ))
+if [ "$root_mb" -gt "$SLOT_MB" ]; then echo "os-image: the root needs $root_mb MB, more than a slot's $SLOT_MB MB" >&2; exit 1; fi
+say "root filesystem: ${used_mb} MB used, ${root_mb} MB in a ${SLOT_MB} MB slot"
 mkfs.ext4 -q -L berth-root -d "$R" "$WORK/root.ext4" "${root_mb}M"
+var_used=$(( $(du -sm "$V" | cut -f1) ))
+var_mb=$(( var_used + 512 ))
+say "/var: ${var_used} MB used, ${var_mb} MB"
+mkfs.ext4 -q -L berth-var -d "$V" "$WORK/var.ext4" "${var_mb}M"
 
-# 6. The EFI system partition: systemd-boot, the kernel and the initrd.
+# 6. The EFI system partition: systemd-boot and this version's kernel image. No counter on
+# the factory image's entry (it is good by definition); loader.conf names no default, so
+# systemd-boot boots the newest version that still has tries, and skips a failed one.
 say "EFI system partition"
 mkfs.vfat -C -n BERTH-ESP "$WORK/esp.img" $(( ESP_MB * 1024 )) >/dev/null
 export MTOOLS_SKIP_CHECK=1
-mmd -i "$WORK/esp.img" ::/EFI ::/EFI/BOOT ::/loader ::/loader/entries
+mmd -i "$WORK/esp.img" ::/EFI ::/EFI/BOOT ::/EFI/Linux ::/loader
 mcopy -i "$WORK/esp.img" "$R/usr/lib/systemd/boot/efi/systemd-bootx64.efi" ::/EFI/BOOT/BOOTX64.EFI
-mcopy -i "$WORK/esp.img" "$kernel" ::/vmlinuz
-mcopy -i "$WORK/esp.img" "$initrd" ::/initrd.img
-printf 'default berth.conf\ntimeout 0\n' > "$WORK/loader.conf"
-# The last console= is /dev/console; berth writes its ready line to every active console.
-printf 'title berth %s\nlinux /vmlinuz\ninitrd /initrd.img\noptions root=LABEL=berth-root rw quiet console=tty0 console=ttyS0,115200\n' "$VERSION" > "$WORK/berth.conf"
+mcopy -i "$WORK/esp.img" "$UKI" "::/EFI/Linux/berth_$VERSION.efi"
+printf 'timeout 0\neditor no\n' > "$WORK/loader.conf"
 mcopy -i "$WORK/esp.img" "$WORK/loader.conf" ::/loader/loader.conf
-mcopy -i "$WORK/esp.img" "$WORK/berth.conf" ::/loader/entries/berth.conf
 
 # 7. The settings partition: the berth/ folder with its README and commented examples.
 say "settings partition"
 mkfs.vfat -C -n BERTH "$WORK/settings.img" $(( SETTINGS_MB * 1024 )) >/dev/null
 mcopy -s -i "$WORK/settings.img" image-build/settings/berth ::/
-# The disk: GPT with the three partitions, on a sparse file.
+# The disk: GPT with ESP, BERTH, root A, root B (empty: no bytes in the sparse file and
+# none in the compressed one) and /var, on a sparse file. The root slots have sd's root
+# type (systemd-sysupdate's MatchPartitionType=root); /var is a plain Linux partition.
 say "disk image"
 esp_sectors=$(( ESP_MB * 2048 ))
 settings_sectors=$(( SETTINGS_MB * 2048 ))
-root_sectors=$(( root_mb * 2048 ))
-total_mb=$(( 1 + ESP_MB + SETTINGS_MB + root_mb + 1 ))
+slot_sectors=$(( SLOT_MB * 2048 ))
+var_sectors=$(( var_mb * 2048 ))
+a_start=$(( 2048 + esp_sectors + settings_sectors ))
+b_start=$(( a_start + slot_sectors ))
+var_start=$(( b_start + slot_sectors ))
+total_mb=$(( 1 + ESP_MB + SETTINGS_MB + 2 * SLOT_MB + var_mb + 1 ))
 rm -f "$IMG"
 truncate -s "${total_mb}M" "$IMG"
+ROOT_TYPE=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709
 sfdisk --quiet "$IMG" <<EOF
 label: gpt
 start=2048, size=$esp_sectors, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="esp"
 start=$(( 2048 + esp_sectors )), size=$settings_sectors, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, name="berth-settings"
-start=$(( 2048 + esp_sectors + settings_sectors )), size=$root_sectors, type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, name="root"
+start=$a_start, size=$slot_sectors, type=$ROOT_TYPE, name="berth-root_$VERSION"
+start=$b_start, size=$slot_sectors, type=$ROOT_TYPE, name="_empty"
+start=$var_start, size=$var_sectors, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="berth-var"
 EOF
 dd if="$WORK/esp.img" of="$IMG" bs=1M seek=1 conv=notrunc,sparse status=none
 dd if="$WORK/settings.img" of="$IMG" bs=1M seek=$(( 1 + ESP_MB )) conv=notrunc,sparse status=none
-dd if="$WORK/root.ext4" of="$IMG" bs=1M seek=$(( 1 + ESP_MB + SETTINGS_MB )) conv=notrunc,sparse status=none
+dd if="$WORK/root.ext4" of="$IMG" bs=512 seek=$a_start conv=notrunc,sparse status=none
+dd if="$WORK/var.ext4" of="$IMG" bs=512 seek=$var_start conv=notrunc,sparse status=none
 
-say "compressing"
+# 8. The same version as an update: the root filesystem (gzip: trixie's sysupdate reads
+# gzip and xz, not zstd), the kernel image, SHA256SUMS and, with a key, its signature.
+UPD=$OUT/os-update-$VERSION
+say "update payload $UPD"
+rm -rf "$UPD" && mkdir -p "$UPD"
+gzip -c -6 "$WORK/root.ext4" > "$UPD/berth_$VERSION.root.raw.gz"
+cp "$UKI" "$UPD/berth_$VERSION.efi"
+(cd "$UPD" && sha256sum berth_* > SHA256SUMS)
+if [ -n "${BERTH_OS_SIGNING_KEY:-}" ]; then
+  gpg --batch --yes --local-user "$BERTH_OS_SIGNING_KEY" --detach-sign --output "$UPD/SHA256SUMS.gpg" "$UPD/SHA256SUMS"
+fi
+
+say "compressing the disk image"
 zstd -q -f -T0 -10 "$IMG" -o "$IMG.zst"
-say "done: $IMG ($(( $(stat -c %s "$IMG") / 1048576 )) MiB raw), $IMG.zst ($(( $(stat -c %s "$IMG.zst") / 1048576 )) MiB) in $(( $(date +%s) - T0 )) s"
+mb() { echo $(( $(stat -c %s "$1") / 1048576 )); }
+say "done: $IMG ($(mb "$IMG") MiB raw), $IMG.zst ($(mb "$IMG.zst") MiB); update $(basename "$UPD") ($(( $(du -sm "$UPD" | cut -f1) )) MiB) in $(( $(date +%s) - T0 )) s"

@@ -21,6 +21,18 @@ export interface Config {
   catalogDir: string;
   /** Interfaces to advertise on; undefined means every non-loopback interface. */
   advertiseInterfaces?: string[];
+  /** The appliance OS: its os-release, EFI partition and systemd-sysupdate (berth os). */
+  os: OsPaths;
+}
+
+export interface OsPaths {
+  release: string;
+  espDir: string;
+  sysupdate: string;
+  /** The public key update signatures are checked with (sysupdate's own keyring). */
+  pubring: string;
+  /** A file holding the update URL the image was built with, if any. */
+  urlFile: string;
 }
 
 export interface ConfigOverrides {
@@ -51,6 +63,13 @@ export function resolveConfig(o: ConfigOverrides, env: NodeJS.ProcessEnv = proce
     podman: env.BERTH_PODMAN ?? '/usr/bin/podman',
     settingsDir: env.BERTH_SETTINGS_DIR ?? '/boot/berth/berth',
     catalogDir: env.BERTH_CATALOG_DIR ?? shippedCatalog(),
+    os: {
+      release: env.BERTH_OS_RELEASE ?? '/usr/lib/os-release',
+      espDir: env.BERTH_ESP_DIR ?? '/efi',
+      sysupdate: env.BERTH_SYSUPDATE ?? '/usr/lib/systemd/systemd-sysupdate',
+      pubring: env.BERTH_OS_PUBRING ?? '/usr/lib/systemd/import-pubring.gpg',
+      urlFile: env.BERTH_OS_URL_FILE ?? '/usr/lib/berth/os-update-url',
+    },
     socketPath:
       env.BERTH_SOCKET ?? join(user ? (env.XDG_RUNTIME_DIR ?? '/run') : '/run', 'berth', 'control.sock'),
     ...(env.BERTH_ADVERTISE_INTERFACES

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The whole suite after type-check, lint and build (npm test): vitest (unit, golden,
 # integration on a real systemd manager and podman, the TV-box LAN test) inside the
-# sandbox namespace; then three stages that each count as one test: the fresh-root check
+# sandbox namespace; then four stages that each count as one test: the fresh-root check
 # (install-deps.sh on a fresh Debian 12), README's first command (the sandbox), and the
-# appliance image's boot test in QEMU (the image is built before vitest). Ends with one
-# line "N passed, N failed" counting all.
-# BERTH_SKIP_FRESH_ROOT=1, BERTH_SKIP_SANDBOX=1, BERTH_SKIP_OS_IMAGE=1 skip a stage (and say so).
+# appliance image's boot test and OS update test in QEMU (the image is built before vitest).
+# Ends with one line "N passed, N failed" counting all.
+# BERTH_SKIP_FRESH_ROOT=1, BERTH_SKIP_SANDBOX=1, BERTH_SKIP_OS_IMAGE=1 (both QEMU stages)
+# skip a stage (and say so).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 # The appliance image is built first: its cached Debian 13 tree also gives the Quadlet
@@ -36,5 +37,7 @@ stage BERTH_SKIP_FRESH_ROOT fresh-root bash test/fresh-root/run.sh
 stage BERTH_SKIP_SANDBOX sandbox bash test/sandbox/run.sh
 boot() { [ "$image_rc" -eq 0 ] || { echo "the appliance image did not build" >&2; return 1; }; bash test/os-image/boot-test.sh; }
 stage BERTH_SKIP_OS_IMAGE 'appliance image boot' boot
+os_update() { [ "$image_rc" -eq 0 ] || { echo "the appliance image did not build" >&2; return 1; }; bash test/os-update/run.sh; }
+stage BERTH_SKIP_OS_IMAGE 'OS update (A/B, rollback)' os_update
 echo "$passed passed, $failed failed"
 [ "$vitest_rc" -eq 0 ] && [ "$failed" -eq 0 ]

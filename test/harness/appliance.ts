@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Config } from '../../src/config.js';
+import { type Config, resolveConfig } from '../../src/config.js';
 import { Podman } from '../../src/podman/podman.js';
 import type { Runtime } from '../../src/runtime.js';
 import { DbusServiceManager } from '../../src/systemd/manager.js';
@@ -149,6 +149,7 @@ export async function startAppliance(
     socketPath: env.BERTH_SOCKET!,
     settingsDir: join(dirs.data, 'no-settings-partition'),
     catalogDir: join(import.meta.dirname, '../../recipes/catalog'),
+    os: resolveConfig({}, {}).os,
   };
   const podmanEnv = { ...process.env, CONTAINERS_CONF: env.CONTAINERS_CONF };
   const cli = join(repoRoot(), 'dist', 'cli', 'main.js');

@@ -25,7 +25,7 @@ cp --sparse=always "$IMG" "$DISK" && truncate -s 8G "$DISK"
 part_offset() { sfdisk -J "$DISK" 2>/dev/null | node -e '
   const p = JSON.parse(require("fs").readFileSync(0, "utf8")).partitiontable.partitions.find((x) => x.name === process.argv[1]);
   console.log(p.start * 512);' "$1"; }
-ROOT_OFF=$(part_offset root)
+ROOT_OFF=$(part_offset "berth-root_$VERSION")
 SET=$DISK@@$(part_offset berth-settings)
 export MTOOLS_SKIP_CHECK=1
 

@@ -106,6 +106,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./doctor.js')).doctorCommand,
   },
   {
+    name: 'os',
+    summary: 'the appliance OS: its version and slots, updates (A/B, rolled back on failure), going back',
+    load: async () => (await import('./os.js')).osCommand,
+  },
+  {
     name: 'settings',
     summary: 'import settings and recipes from the BERTH partition, and report what was done',
     load: async () => (await import('./settings.js')).settingsCommand,

@@ -1,0 +1,188 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LockedError, withLock } from '../../exec/lock.js';
+import { atomicWrite } from '../../exec/files.js';
+import { type OsDeps, OsStepError, type OsRunState, runOsStep } from '../../os/execute.js';
+import { readOsFacts, rootDisk } from '../../os/facts.js';
+import { OsPlanError, planOsRollback, planOsUpdate } from '../../os/plan.js';
+import { runTool } from '../../os/run.js';
+import { osStatus, renderOsStatus } from '../../os/status.js';
+import { DEFAULT_TRIES, type OsSource, renderTransfers } from '../../os/transfers.js';
+import type { Config } from '../../config.js';
+import { type Command, EXIT_OK, type Io, UsageError, UserError } from '../command.js';
+
+const DEFINITIONS_DIR = '/run/berth/os/sysupdate.d';
+
+function parseSource(from: string): OsSource {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(from)) return { kind: 'url', url: from };
+  if (!from.startsWith('/'))
+    throw new UsageError(`--from needs an absolute directory or an http(s):// URL, not '${from}'`);
+  if (!existsSync(from)) throw new UserError(`${from}: no such directory (is the USB stick mounted?)`);
+  return { kind: 'dir', path: from };
+}
+
+async function defaultSource(config: Config): Promise<OsSource | undefined> {
+  const url = (await readFile(config.os.urlFile, 'utf8').catch(() => '')).trim();
+  return url ? { kind: 'url', url } : undefined;
+}
+
+function tries(options: Record<string, unknown>): number {
+  if (options.tries === undefined) return DEFAULT_TRIES;
+  const n = Number(options.tries);
+  if (!Number.isInteger(n) || n < 1 || n > 9)
+    throw new UsageError(`--tries takes a whole number from 1 to 9, not '${String(options.tries)}'`);
+  return n;
+}
+
+function deps(config: Config, io: Io): OsDeps {
+  const run = runTool((l) => io.err(`  ${l}`));
+  return {
+    run,
+    sysupdate: config.os.sysupdate,
+    definitionsDir: DEFINITIONS_DIR,
+    espDir: config.os.espDir,
+    stateDir: join(config.dataDir, 'os'),
+    recipesDir: config.recipesDir,
+    root: '/',
+    mountDir: '/run/berth/os/other-slot',
+    disk: () => rootDisk(runTool()),
+    pubring: config.os.pubring,
+    log: (l) => io.err(`berth: ${l}`),
+  };
+}
+
+async function status(config: Config) {
+  const run = runTool();
+  return osStatus(
+    await readOsFacts({
+      release: config.os.release,
+      espDir: config.os.espDir,
+      stateDir: join(config.dataDir, 'os'),
+      run,
+      disk: () => rootDisk(run),
+    }),
+  );
+}
+
+async function locked<T>(config: Config, fn: () => Promise<T>): Promise<T> {
+  return withLock(join(config.dataDir, 'os', 'os.lock'), fn, { waitSec: 5 }).catch((err: unknown) => {
+    if (err instanceof LockedError)
+      throw new UserError('another berth os update or rollback is running; try again later');
+    throw err;
+  });
+}
+
+function plainError<T>(p: Promise<T>): Promise<T> {
+  return p.catch((err: unknown) => {
+    if (err instanceof OsPlanError || err instanceof OsStepError) throw new UserError(err.message);
+    throw err;
+  });
+}
+
+export const osCommand: Command = {
+  name: 'os',
+  summary: 'the appliance OS: its version and slots, updates (A/B, rolled back on failure), going back',
+  usage:
+    'berth os [status [--json] | update [--from DIR|URL] [--check] [--reboot] [--no-verify] [--tries N] | rollback [--reboot] | definitions --out DIR [--from DIR|URL] [--tries N]]',
+  help: [
+    'The appliance has two root slots. `berth os update` writes the newest version from an',
+    'update folder (a USB stick: --from /media/usb/os-update-1.2.0) or a URL into the slot',
+    'that is not running, with systemd-sysupdate, and carries the settings kept in /etc',
+    '(machine ID, host name, time zone, SSH host keys, root password, network files, the',
+    "apps' units) into it; recipes, app data and images are on /var and shared. The new",
+    'version gets --tries boots (default 3) to become healthy (berth ready, the apps that ran',
+    'before running again); otherwise the previous version boots again by itself.',
+    '`berth os status` says which version runs, what the other slot holds and any rollback;',
+    '`berth os rollback` goes back to the other slot by hand.',
+    'Signatures are checked with the key in the image; --no-verify checks SHA256SUMS only.',
+  ].join('\n'),
+  options: {
+    json: { type: 'boolean' },
+    from: { type: 'string' },
+    check: { type: 'boolean' },
+    reboot: { type: 'boolean' },
+    'no-verify': { type: 'boolean' },
+    tries: { type: 'string' },
+    out: { type: 'string' },
+  },
+  async run({ config, positionals, options, io }) {
+    const [sub = 'status', ...rest] = positionals;
+    if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
+    const from = typeof options.from === 'string' ? parseSource(options.from) : undefined;
+    if (sub === 'definitions') {
+      if (typeof options.out !== 'string') throw new UsageError('berth os definitions needs --out DIR');
+      const files = renderTransfers({
+        source: from ?? (await defaultSource(config)) ?? { kind: 'dir', path: '/' },
+        tries: tries(options),
+        verify: !options['no-verify'],
+      });
+      await mkdir(options.out, { recursive: true });
+      for (const [name, text] of Object.entries(files))
+        await atomicWrite(join(options.out, name), text, 0o644);
+      io.out(
+        Object.keys(files)
+          .map((n) => join(options.out as string, n))
+          .join('\n'),
+      );
+      return EXIT_OK;
+    }
+    if (sub === 'status') {
+      const s = await plainError(status(config)).catch((err: Error) => {
+        throw new UserError(err.message);
+      });
+      if (options.json) io.out(JSON.stringify(s, null, 2));
+      else for (const l of renderOsStatus(s)) io.out(l);
+      return EXIT_OK;
+    }
+    if (sub === 'update') {
+      const source = from ?? (await defaultSource(config));
+      const { steps, notes } = await plainError(
+        Promise.resolve().then(() =>
+          planOsUpdate({
+            ...(source ? { source } : {}),
+            checkOnly: options.check === true,
+            reboot: options.reboot === true,
+            verify: options['no-verify'] !== true,
+            hasKey: existsSync(config.os.pubring),
+            tries: tries(options),
+          }),
+        ),
+      );
+      for (const n of notes) io.err(`berth: ${n}`);
+      const d = deps(config, io);
+      const st: OsRunState = {};
+      await locked(config, async () => {
+        for (const step of steps) {
+          if (step.kind === 'reboot' && !st.found) break;
+          if (step.kind === 'install')
+            io.err(`berth: installing OS version ${st.found} into the other slot (this takes a few minutes)`);
+          if (step.kind === 'reboot') io.err(`berth: rebooting into ${st.found}`);
+          await plainError(runOsStep(d, step, st));
+          if (step.kind === 'check-new')
+            io.out(st.found ? `newer OS version: ${st.found}` : 'no newer OS version');
+        }
+      });
+      if (st.found && options.check !== true && options.reboot !== true)
+        io.out(
+          `installed ${st.found}; it boots at the next restart (systemctl reboot), with its tries counted`,
+        );
+      return EXIT_OK;
+    }
+    if (sub === 'rollback') {
+      const s = await plainError(status(config));
+      const steps = await plainError(
+        Promise.resolve().then(() => planOsRollback(s, options.reboot === true)),
+      );
+      const d = deps(config, io);
+      await locked(config, async () => {
+        for (const step of steps) await plainError(runOsStep(d, step, {}));
+      });
+      io.out(
+        `version ${s.version} is set aside; ${s.otherSlot?.version} boots next${options.reboot ? '' : ' (systemctl reboot)'}`,
+      );
+      return EXIT_OK;
+    }
+    throw new UsageError(`unknown subcommand '${sub}' (status, update, rollback or definitions)`);
+  },
+};

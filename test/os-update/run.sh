@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# `npm run test:os-update`: the A/B OS update, end to end, in one QEMU process whose disk
+# keeps its writes across the guest's reboots (UEFI via OVMF, software emulation).
+#   1. boot v1 (the built image) and edit a recipe, write data;
+#   2. install v2 from a test disk and reboot;
+#   3. v2 runs, passes its health gate and is blessed, with the same data and the edit;
+#   4. install v3, whose berth cannot start, so its health gate fails;
+#   5. the machine falls back to v2 by itself and `berth os status` says why.
+# v2 and v3 are made from the built update folder (make-version.sh); the machine does the
+# rest itself (image-build/os/update-selftest, armed by the disk labelled BERTHUPDATE) and
+# prints its steps on the serial console. Versions get 1 try here (3 by default); signature
+# checks are off here (--no-verify: the test versions are not signed), checksums stay on.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+VERSION=$(node -p "require('./package.json').version")
+IMG=out/berth-$VERSION-amd64.img
+UPD=out/os-update-$VERSION
+LIMIT=${UPDATE_TIMEOUT:-1500}
+[ -f "$IMG" ] && [ -d "$UPD" ] || bash image-build/os-image.sh
+T0=$(date +%s)
+say() { echo "os-update-test: [$(( $(date +%s) - T0 ))s] $*"; }
+WORK=$(mktemp -d /var/tmp/berth-update.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+V1=$VERSION V2=$VERSION.2 V3=$VERSION.3
+say "making $V2 (gzip) and $V3 (uncompressed, broken) from $UPD"
+D=$WORK/disk-content
+mkdir -p "$D"
+bash test/os-update/make-version.sh "$UPD" "$V1" "$V2" "$D/v2dir"
+bash test/os-update/make-version.sh "$UPD" "$V1" "$V3" "$D/v3dir" --broken --raw
+echo "$V1" > "$D/v1" && echo "$V2" > "$D/v2" && echo "$V3" > "$D/v3"
+mb=$(( $(du -sm "$D" | cut -f1) + 128 ))
+mkfs.ext4 -q -L BERTHUPDATE -d "$D" "$WORK/test.img" "${mb}M"
+rm -rf "$D"
+cp /usr/share/OVMF/OVMF_VARS_4M.fd "$WORK/vars.fd"
+DISK=$WORK/disk.img
+cp --sparse=always "$IMG" "$DISK" && truncate -s 10G "$DISK"
+LOG=$WORK/serial.log
+: > "$LOG"
+say "booting $V1; load average $(cut -d' ' -f1-3 /proc/loadavg); limit ${LIMIT} s"
+start=$(date +%s)
+# No -no-reboot: the guest's reboots stay in this one process, on the same disk file.
+timeout "$LIMIT" qemu-system-x86_64 -machine q35 -accel tcg -cpu max -m 2048 -smp 2 \
+  -nographic -monitor none -serial "file:$LOG" \
+  -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
+  -drive if=pflash,format=raw,file="$WORK/vars.fd" \
+  -drive file="$DISK",format=raw,if=virtio -drive file="$WORK/test.img",format=raw,if=virtio,readonly=on \
+  -nic "user,model=virtio-net-pci,restrict=on" &
+qemu=$!
+KEEP=out/os-update-serial.log
+fail() {
+  echo "os-update-test: FAIL: $*"; cp "$LOG" "$KEEP" 2>/dev/null
+  tail -60 "$LOG" | tr -d '\r'; echo "os-update-test: the whole console is in $KEEP"; exit 1; }
+shown=0
+while kill -0 "$qemu" 2>/dev/null; do
+  now=$(wc -l < "$LOG")
+  if [ "$now" -gt "$shown" ]; then
+    sed -n "$((shown + 1)),${now}p" "$LOG" | tr -d '\r' | grep -aE '^(berth-update-test|berth-os|berth): ' |
+      sed "s/^/os-update-test: [$(( $(date +%s) - start ))s] /" | tee -a "$WORK/steps" || true
+    shown=$now
+  fi
+  grep -aq '^berth-update-test: FAIL' "$LOG" && { sleep 5; kill "$qemu" 2>/dev/null; fail "the machine says so (above)"; }
+  sleep 1
+done
+rc=0
+wait "$qemu" || rc=$?
+total=$(( $(date +%s) - start ))
+[ "$rc" -eq 0 ] || fail "QEMU ended with $rc (124: no power-off within ${LIMIT} s)"
+grep -aq '^berth-update-test: PASS' "$LOG" || fail "no PASS from the machine"
+# Each step's time since QEMU started, as the console said it.
+say "steps (seconds since QEMU started):"
+grep -E 'berth-update-test: (booted|ready on|installing|installed .*rebooting|ok: .*blessed|ok: the recipe edit|PASS)|berth-os: ' "$WORK/steps" | sed 's/^os-update-test: /os-update-test:   /'
+say "PASS in ${total} s of QEMU ($(( $(date +%s) - T0 )) s with making the versions)"

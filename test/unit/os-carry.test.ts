@@ -1,0 +1,105 @@
+// What is carried from the running root into another version's slot before it boots, on
+// real files: a running root as a person left it, and a fresh slot as the next version ships it.
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { carryOver } from '../../src/os/carry.js';
+
+let from: string;
+let to: string;
+const put = (root: string, path: string, text: string, mode = 0o644) => {
+  mkdirSync(dirname(join(root, path)), { recursive: true });
+  writeFileSync(join(root, path), text, { mode });
+};
+const read = (root: string, path: string) => readFileSync(join(root, path), 'utf8');
+
+beforeEach(() => {
+  const w = mkdtempSync(join(tmpdir(), 'berth-carry-'));
+  from = join(w, 'running');
+  to = join(w, 'next');
+  // The running version, as the person left it.
+  put(from, 'etc/machine-id', 'abc123\n');
+  put(from, 'etc/hostname', 'nas\n');
+  symlinkSync('/usr/share/zoneinfo/Europe/Berlin', join(from, 'etc/localtime'));
+  put(from, 'etc/ssh/ssh_host_ed25519_key', 'PRIVATE', 0o600);
+  put(from, 'etc/ssh/ssh_host_ed25519_key.pub', 'PUBLIC');
+  put(from, 'etc/ssh/sshd_config', 'from the running version');
+  put(from, 'etc/shadow', 'root:$y$j9T$hash:20000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n', 0o640);
+  put(from, 'etc/systemd/network/30-static.network', '[Match]\nName=en*\n');
+  put(from, 'etc/systemd/system/berth-samba.service', 'the app unit');
+  put(from, 'etc/systemd/system/berth.service', "the running version's berth unit");
+  mkdirSync(join(from, 'etc/systemd/system/multi-user.target.wants'), { recursive: true });
+  symlinkSync(
+    '/etc/systemd/system/berth-samba.service',
+    join(from, 'etc/systemd/system/multi-user.target.wants/berth-samba.service'),
+  );
+  // The next version as shipped: its own berth unit, a new system user, a stale password-login file.
+  put(
+    from,
+    'etc/fstab',
+    'PARTLABEL=berth-var\t/var\text4\tdefaults\t0\t2\n# a comment\nLABEL=films /srv/films ext4 nofail 0 2\n',
+  );
+  put(to, 'etc/fstab', 'PARTLABEL=berth-var\t/var\text4\tdefaults,noatime\t0\t2\n');
+  put(to, 'etc/machine-id', '');
+  put(to, 'etc/hostname', 'berth\n');
+  put(
+    to,
+    'etc/shadow',
+    'root:*:20100:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nnewuser:!:20100::::::\n',
+    0o640,
+  );
+  put(to, 'etc/systemd/system/berth.service', "the next version's berth unit");
+  put(to, 'etc/ssh/sshd_config', 'from the next version');
+  put(to, 'etc/ssh/sshd_config.d/10-berth-password-login.conf', 'PasswordAuthentication yes');
+});
+afterEach(() => rmSync(dirname(from), { recursive: true, force: true }));
+
+it("carries the person's settings and the apps' units, and keeps the next version's own files", async () => {
+  const done = await carryOver(from, to);
+  expect(read(to, 'etc/machine-id')).toBe('abc123\n');
+  expect(read(to, 'etc/hostname')).toBe('nas\n');
+  expect(readlinkSync(join(to, 'etc/localtime'))).toBe('/usr/share/zoneinfo/Europe/Berlin');
+  expect(read(to, 'etc/ssh/ssh_host_ed25519_key')).toBe('PRIVATE');
+  expect(lstatSync(join(to, 'etc/ssh/ssh_host_ed25519_key')).mode & 0o777).toBe(0o600);
+  expect(read(to, 'etc/systemd/network/30-static.network')).toContain('Name=en*');
+  expect(read(to, 'etc/systemd/system/berth-samba.service')).toBe('the app unit');
+  expect(readlinkSync(join(to, 'etc/systemd/system/multi-user.target.wants/berth-samba.service'))).toBe(
+    '/etc/systemd/system/berth-samba.service',
+  );
+  // The next version's own files stay its own.
+  expect(read(to, 'etc/systemd/system/berth.service')).toBe("the next version's berth unit");
+  expect(read(to, 'etc/ssh/sshd_config')).toBe('from the next version');
+  // Root's password line only; the next version's new system user stays.
+  expect(read(to, 'etc/shadow')).toBe(
+    'root:$y$j9T$hash:20000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nnewuser:!:20100::::::\n',
+  );
+  expect(lstatSync(join(to, 'etc/shadow')).mode & 0o777).toBe(0o640);
+  // Password login was not on in the running version: the next one does not turn it on.
+  expect(existsSync(join(to, 'etc/ssh/sshd_config.d/10-berth-password-login.conf'))).toBe(false);
+  expect(done).toContain("root's password (etc/shadow)");
+  // A data disk the person added; the next version's own line for /var wins.
+  expect(read(to, 'etc/fstab')).toBe(
+    'PARTLABEL=berth-var\t/var\text4\tdefaults,noatime\t0\t2\nLABEL=films /srv/films ext4 nofail 0 2\n',
+  );
+  // No temporary files are left behind.
+  expect(JSON.stringify(done)).not.toMatch(/berth-carry/);
+});
+
+it('carrying twice changes nothing more', async () => {
+  await carryOver(from, to);
+  const again = await carryOver(from, to);
+  expect(again).not.toContain("root's password (etc/shadow)");
+  expect(again).not.toContain('etc/systemd/system/berth-samba.service');
+  expect(again.filter((d) => d.startsWith('etc/fstab'))).toEqual([]);
+});

@@ -1,0 +1,314 @@
+// The OS update pipeline's pure parts, as tables: versions, kernel image names with boot
+// counters, the partition table, the status, the plans, and the sysupdate definitions
+// (golden files in test/fixtures/os, UPDATE_GOLDEN=1 rewrites them).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseEntry, parseSlots } from '../../src/os/entries.js';
+import { planOsRollback, planOsUpdate, type UpdateRequest } from '../../src/os/plan.js';
+import { NO_REASON, type OsFacts, osStatus, renderOsStatus } from '../../src/os/status.js';
+import { renderTransfers, type TransferOptions } from '../../src/os/transfers.js';
+import { compareVersions, parseOsRelease } from '../../src/os/version.js';
+
+describe('versions', () => {
+  const cases: [string, string, number][] = [
+    ['0.1.0', '0.1.0', 0],
+    ['0.1.0', '0.1.1', -1],
+    ['0.1.0', '0.1.0.2', -1],
+    ['0.1.10', '0.1.9', 1],
+    ['1.0~rc1', '1.0', -1],
+    ['2.0', '10.0', -1],
+    ['1.0a', '1.0', 1],
+  ];
+  it.each(cases)('%s vs %s', (a, b, want) => {
+    expect(Math.sign(compareVersions(a, b))).toBe(want);
+    expect(Math.sign(compareVersions(b, a)) || 0).toBe(-want || 0);
+  });
+  it('reads IMAGE_VERSION from os-release, quoted or not', () => {
+    expect(
+      parseOsRelease('PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nIMAGE_ID=berth\nIMAGE_VERSION="0.1.0"\n'),
+    ).toEqual({
+      prettyName: 'Debian GNU/Linux 13 (trixie)',
+      imageId: 'berth',
+      imageVersion: '0.1.0',
+    });
+  });
+});
+
+describe('kernel image names (systemd-boot boot counting)', () => {
+  const cases: [string, ReturnType<typeof parseEntry>][] = [
+    ['berth_0.1.0.efi', { version: '0.1.0', file: 'berth_0.1.0.efi', state: 'good' }],
+    [
+      'berth_0.2.0+3.efi',
+      { version: '0.2.0', file: 'berth_0.2.0+3.efi', state: 'trying', triesLeft: 3, triesDone: 0 },
+    ],
+    [
+      'berth_0.2.0+2-1.efi',
+      { version: '0.2.0', file: 'berth_0.2.0+2-1.efi', state: 'trying', triesLeft: 2, triesDone: 1 },
+    ],
+    [
+      'berth_0.3.0+0-3.efi',
+      { version: '0.3.0', file: 'berth_0.3.0+0-3.efi', state: 'bad', triesLeft: 0, triesDone: 3 },
+    ],
+    ['berth_1.0~rc1.efi', { version: '1.0~rc1', file: 'berth_1.0~rc1.efi', state: 'good' }],
+    ['other_0.1.0.efi', undefined],
+    ['berth_.efi', undefined],
+    ['.#sysupdateberth_0.2.0+3-0.efi1234', undefined],
+  ];
+  it.each(cases)('%s', (file, want) => expect(parseEntry(file)).toEqual(want));
+});
+
+const SFDISK = JSON.stringify({
+  partitiontable: {
+    label: 'gpt',
+    sectorsize: 512,
+    partitions: [
+      {
+        node: '/dev/vda1',
+        start: 2048,
+        size: 524288,
+        type: 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B',
+        name: 'esp',
+      },
+      {
+        node: '/dev/vda3',
+        start: 657408,
+        size: 4194304,
+        type: '4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709',
+        name: 'berth-root_0.1.0',
+      },
+      {
+        node: '/dev/vda4',
+        start: 4851712,
+        size: 4194304,
+        type: '4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709',
+        name: '_empty',
+      },
+      {
+        node: '/dev/vda5',
+        start: 9046016,
+        size: 1839104,
+        type: '0FC63DAF-8483-4772-8E79-3D69D8477DE4',
+        name: 'berth-var',
+      },
+    ],
+  },
+});
+
+describe('root slots from the partition table', () => {
+  it('lists the root-type partitions with their versions', () => {
+    expect(parseSlots(SFDISK)).toEqual([
+      { node: '/dev/vda3', label: 'berth-root_0.1.0', version: '0.1.0', sizeBytes: 4194304 * 512 },
+      { node: '/dev/vda4', label: '_empty', sizeBytes: 4194304 * 512 },
+    ]);
+  });
+});
+
+const e = (file: string) => parseEntry(file)!;
+const facts = (f: Partial<OsFacts>): OsFacts => ({ version: '0.2.0', entries: [], failures: {}, ...f });
+
+describe('berth os status', () => {
+  const cases: [string, OsFacts, Partial<ReturnType<typeof osStatus>>][] = [
+    [
+      'the factory version, good, other slot empty',
+      facts({ version: '0.1.0', entries: [e('berth_0.1.0.efi')], slots: parseSlots(SFDISK) }),
+      {
+        boot: { state: 'good' },
+        otherSlot: { node: '/dev/vda4' },
+      },
+    ],
+    [
+      'a new version on trial',
+      facts({ entries: [e('berth_0.1.0.efi'), e('berth_0.2.0+2-1.efi')] }),
+      {
+        boot: { state: 'trying', triesLeft: 2 },
+      },
+    ],
+    [
+      'installed, not booted yet',
+      facts({ version: '0.1.0', entries: [e('berth_0.1.0.efi'), e('berth_0.2.0+3-0.efi')] }),
+      {
+        boot: { state: 'good' },
+        next: '0.2.0',
+      },
+    ],
+    [
+      "rolled back, with the gate's reason",
+      facts({
+        entries: [e('berth_0.2.0.efi'), e('berth_0.3.0+0-3.efi')],
+        failures: { '0.3.0': 'berth.service did not start' },
+      }),
+      {
+        boot: { state: 'good' },
+        rolledBack: { from: '0.3.0', reason: 'berth.service did not start' },
+      },
+    ],
+    [
+      'rolled back from a version that never got as far as the gate',
+      facts({ entries: [e('berth_0.2.0.efi'), e('berth_0.3.0+0-3.efi')] }),
+      {
+        rolledBack: { from: '0.3.0', reason: NO_REASON },
+      },
+    ],
+    [
+      'an older failed version is no rollback',
+      facts({ entries: [e('berth_0.1.0+0-3.efi'), e('berth_0.2.0.efi')] }),
+      {
+        boot: { state: 'good' },
+      },
+    ],
+  ];
+  it.each(cases)('%s', (_n, f, want) => {
+    const s = osStatus(f);
+    expect(s).toMatchObject(want);
+    if (!('rolledBack' in want)) expect(s.rolledBack).toBeUndefined();
+    expect(renderOsStatus(s).length).toBeGreaterThan(2);
+  });
+  it('says the rollback on one line a person and the update test read', () => {
+    const s = osStatus(
+      facts({
+        entries: [e('berth_0.2.0.efi'), e('berth_0.3.0+0-1.efi')],
+        failures: { '0.3.0': 'the app samba did not start again within 900 s (failed)' },
+      }),
+    );
+    expect(renderOsStatus(s)).toContain(
+      'Rolled back from 0.3.0: the app samba did not start again within 900 s (failed)',
+    );
+  });
+});
+
+describe('plans', () => {
+  const base: UpdateRequest = {
+    source: { kind: 'dir', path: '/media/usb/os-update-0.2.0' },
+    checkOnly: false,
+    reboot: false,
+    verify: true,
+    hasKey: true,
+    tries: 3,
+  };
+  const kinds = (r: Partial<UpdateRequest>) => planOsUpdate({ ...base, ...r }).steps.map((s) => s.kind);
+  const cases: [string, Partial<UpdateRequest>, string[] | RegExp][] = [
+    [
+      'from a directory: berth checks its SHA256SUMS and signature',
+      {},
+      ['write-definitions', 'verify-sums', 'check-new', 'remember-apps', 'install', 'carry-over'],
+    ],
+    [
+      'from a URL: sysupdate checks them',
+      { source: { kind: 'url', url: 'https://example.org/berth' } },
+      ['write-definitions', 'check-new', 'remember-apps', 'install', 'carry-over'],
+    ],
+    ['--check only looks', { checkOnly: true }, ['write-definitions', 'verify-sums', 'check-new']],
+    [
+      '--reboot reboots last',
+      { reboot: true },
+      ['write-definitions', 'verify-sums', 'check-new', 'remember-apps', 'install', 'carry-over', 'reboot'],
+    ],
+    ['no source at all', { source: undefined }, /no update source/],
+    ['no key in the image and no --no-verify', { hasKey: false }, /no key to check update signatures/],
+    [
+      'no key, --no-verify',
+      { hasKey: false, verify: false },
+      ['write-definitions', 'verify-sums', 'check-new', 'remember-apps', 'install', 'carry-over'],
+    ],
+  ];
+  it.each(cases)('%s', (_n, r, want) => {
+    if (want instanceof RegExp) expect(() => kinds(r)).toThrow(want);
+    else expect(kinds(r)).toEqual(want);
+  });
+  it('--no-verify is said, and the directory check then skips the signature only', () => {
+    const p = planOsUpdate({ ...base, verify: false });
+    expect(p.notes.join()).toMatch(/not checked/);
+    expect(p.steps[1]).toEqual({
+      kind: 'verify-sums',
+      dir: base.source!.kind === 'dir' ? base.source!.path : '',
+      signature: false,
+    });
+  });
+
+  const slots = parseSlots(SFDISK.replace('"_empty"', '"berth-root_0.2.0"'));
+  const rb: [string, OsFacts, string[] | RegExp][] = [
+    [
+      'back to the good older version',
+      facts({ slots, entries: [e('berth_0.1.0.efi'), e('berth_0.2.0.efi')] }),
+      ['carry-over', 'mark-failed'],
+    ],
+    [
+      'never to a version that failed',
+      facts({ version: '0.1.0', slots, entries: [e('berth_0.1.0.efi'), e('berth_0.2.0+0-3.efi')] }),
+      /failed when it was tried/,
+    ],
+    [
+      'nothing in the other slot',
+      facts({ version: '0.1.0', slots: parseSlots(SFDISK), entries: [e('berth_0.1.0.efi')] }),
+      /nothing to go back to/,
+    ],
+  ];
+  it.each(rb)('rollback: %s', (_n, f, want) => {
+    const run = () => planOsRollback(osStatus(f), false).map((s) => s.kind);
+    if (want instanceof RegExp) expect(run).toThrow(want);
+    else expect(run()).toEqual(want);
+  });
+});
+
+describe('sysupdate definitions (golden)', () => {
+  const cases: [string, TransferOptions][] = [
+    ['dir', { source: { kind: 'dir', path: '/media/usb' }, tries: 3, verify: true }],
+    [
+      'url',
+      { source: { kind: 'url', url: 'https://updates.example.org/berth/100%/' }, tries: 3, verify: true },
+    ],
+    [
+      'url-unverified-one-try',
+      { source: { kind: 'url', url: 'http://192.168.1.5:8000/os' }, tries: 1, verify: false },
+    ],
+    [
+      'image-file',
+      {
+        source: { kind: 'dir', path: '/x' },
+        tries: 2,
+        verify: false,
+        disk: '/work/disk.img',
+        ukiDir: '/work/esp/EFI/Linux',
+      },
+    ],
+  ];
+  it.each(cases)('%s', (name, o) => {
+    const files = renderTransfers(o);
+    const text = Object.entries(files)
+      .map(([n, t]) => `=== ${n}\n${t}`)
+      .join('');
+    const golden = join(import.meta.dirname, '../fixtures/os', `${name}.transfers`);
+    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(golden)) writeFileSync(golden, text);
+    expect(text).toBe(readFileSync(golden, 'utf8'));
+  });
+  const bad: [string, TransferOptions, RegExp][] = [
+    [
+      'a newline in the URL cannot add a directive',
+      { source: { kind: 'url', url: 'https://x.org/a\nVerify=no' }, tries: 3, verify: true },
+      /not a URL|control/,
+    ],
+    [
+      'a space in the URL',
+      { source: { kind: 'url', url: 'https://x.org/a b' }, tries: 3, verify: true },
+      /spaces|not a URL/,
+    ],
+    [
+      'file:// is not a source',
+      { source: { kind: 'url', url: 'file:///etc' }, tries: 3, verify: true },
+      /not supported/,
+    ],
+    [
+      'a query string',
+      { source: { kind: 'url', url: 'https://x.org/os?x=1' }, tries: 3, verify: true },
+      /directory/,
+    ],
+    ['tries out of range', { source: { kind: 'dir', path: '/x' }, tries: 0, verify: true }, /1 to 9/],
+    [
+      'a relative disk',
+      { source: { kind: 'dir', path: '/x' }, tries: 3, verify: true, disk: 'disk.img' },
+      /absolute/,
+    ],
+  ];
+  it.each(bad)('refused: %s', (_n, o, re) => expect(() => renderTransfers(o)).toThrow(re));
+});
