@@ -347,6 +347,19 @@ async function main() {
   } finally {
     await box.stop();
   }
+  // The appliance image's first boot under QEMU (software emulation), beside the same image
+  // with berth disabled booted to multi-user.target in the same run. BENCH_OS_BOOT=0 skips it.
+  if (process.env.BENCH_OS_BOOT !== '0') {
+    log('appliance boot in QEMU (two boots, a few minutes)');
+    const { stdout } = await run('bash', [join(root, 'test/bench/os-boot.sh')], { maxBuffer: 1 << 20 });
+    const [ready, floorS] = stdout.trim().split(/\s+/).map(Number);
+    rows.push({
+      what: 'appliance first boot: QEMU start → `berth: ready` (TCG)',
+      berth: f(ready! * 1000),
+      ms: ready! * 1000,
+      floor: { ms: floorS! * 1000, is: 'same image, berth disabled, to multi-user' },
+    });
+  }
   const out = `Benchmark of ${new Date().toISOString().slice(0, 10)} (${SIZES.join(',')} apps; medians of ${RUNS} runs for start-up and the CLI no-op, ${APPLY_RUNS} for cold applies up to 10 apps; ${Math.round(ms(t0) / 1000)} s in all)\n\n${table()}\n`;
   console.log(out);
   await writeFile(join(root, 'bench-results.md'), out);

@@ -29,7 +29,7 @@ bash test/os-update/make-version.sh "$UPD" "$V1" "$V2" "$D/v2dir"
 bash test/os-update/make-version.sh "$UPD" "$V1" "$V3" "$D/v3dir" --broken --raw
 echo "$V1" > "$D/v1" && echo "$V2" > "$D/v2" && echo "$V3" > "$D/v3"
 mb=$(( $(du -sm "$D" | cut -f1) + 128 ))
-mkfs.ext4 -q -L BERTHUPDATE -d "$D" "$WORK/test.img" "${mb}M"
+mkfs.ext4 -q -L BERTHUPDATE -d "$D" "$WORK/test.img" "${mb}M" 2>/dev/null
 rm -rf "$D"
 cp /usr/share/OVMF/OVMF_VARS_4M.fd "$WORK/vars.fd"
 DISK=$WORK/disk.img
@@ -54,7 +54,8 @@ shown=0
 while kill -0 "$qemu" 2>/dev/null; do
   now=$(wc -l < "$LOG")
   if [ "$now" -gt "$shown" ]; then
-    sed -n "$((shown + 1)),${now}p" "$LOG" | tr -d '\r' | grep -aE '^(berth-update-test|berth-os|berth): ' |
+    # The agent's lines, berth's ready line and the health gate's verdict (journal lines carry a prefix).
+    sed -n "$((shown + 1)),${now}p" "$LOG" | tr -d '\r' | grep -aoE '(berth-update-test|berth-os|berth): .*' |
       sed "s/^/os-update-test: [$(( $(date +%s) - start ))s] /" | tee -a "$WORK/steps" || true
     shown=$now
   fi
