@@ -8,7 +8,7 @@
 # systemd-sysupdate writes the next version); and /var (berth-var), last so that it grows
 # into the rest of the disk at first boot: app data, recipes, the image store, root's home.
 # From Debian 13 "trixie" packages with berth, its units, the shipped recipes and their
-# local images preloaded as archives. Built without mounting anything (this host cannot
+# local images already in podman's store. Built without mounting anything (this host cannot
 # mount vfat): mkfs.ext4 -d fills root and /var, mtools the ESP, sfdisk the partition table.
 # The debootstrap tree is cached in image-build/cache, keyed by its package list.
 set -euo pipefail
@@ -27,6 +27,8 @@ SLOT_MB=2048
 # The smallest disk berth needs (said in README and on the console of a smaller one).
 MIN_DISK_GB=8
 IMG=$OUT/berth-$VERSION-amd64.img
+# A version sysupdate takes, with no '+' (systemd-boot's counter), that fits a GPT name.
+[[ "$VERSION" =~ ^[0-9][0-9A-Za-z._-]{0,24}$ ]] || { echo "os-image: '$VERSION' cannot be an OS version: digits first, then letters, digits, '.', '_' or '-', 25 characters at most" >&2; exit 1; }
 T0=$(date +%s)
 say() { echo "os-image: [$(( $(date +%s) - T0 ))s] $*"; }
 
@@ -46,7 +48,7 @@ if [ ! -f "$BASE" ] || [ ! -f "$UKIFY_DEB" ]; then
   debootstrap --variant=minbase --include="$packages" "$SUITE" "$tree" "$MIRROR" >/dev/null
   # ukify builds the unified kernel images on the host; it is not installed in the tree
   # (it would bring Python into the appliance), only its package is kept beside it.
-  chroot "$tree" sh -c 'cd /tmp && apt-get download -qq systemd-ukify' && mv "$tree"/tmp/systemd-ukify_*.deb "$UKIFY_DEB"
+  chroot "$tree" sh -c 'cd /tmp && apt-get download -qq -o APT::Sandbox::User=root systemd-ukify' && mv "$tree"/tmp/systemd-ukify_*.deb "$UKIFY_DEB"
   chroot "$tree" apt-get clean
   rm -rf "$tree"/var/lib/apt/lists/* "$tree"/usr/share/doc/* "$tree"/usr/share/man/* "$tree"/usr/share/locale/*
   tar -C "$tree" --numeric-owner -cf "$BASE.tmp" . && mv "$BASE.tmp" "$BASE"
@@ -74,35 +76,33 @@ cp -a recipes/catalog "$R/usr/lib/berth/recipes/"
 (cd "$R/usr/lib/berth" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
 chmod 755 "$R/usr/lib/berth/dist/cli/main.js"
 ln -sf ../lib/berth/dist/cli/main.js "$R/usr/bin/berth"
-install -m 644 units/berth.service "$R/etc/systemd/system/berth.service"
-install -m 644 units/berth-update.timer units/berth-update.service "$R/etc/systemd/system/"
-mkdir -p "$R/etc/systemd/system/timers.target.wants"
-ln -sf /etc/systemd/system/berth-update.timer "$R/etc/systemd/system/timers.target.wants/berth-update.timer"
-install -D -m 644 image-build/os/berth-growroot.service "$R/etc/systemd/system/berth-growroot.service"
+# berth's own units come with each version, in /usr, enabled there too: /etc/systemd/system
+# then holds only what berth writes for the apps (and a person's own changes), which is what
+# an OS update carries into the next version.
+U=$R/usr/lib/systemd/system
+install -m 644 units/berth.service units/berth-update.timer units/berth-update.service \
+  units/berth-settings.service units/berth-settings-report.service "$U/"
+install -m 644 image-build/os/berth-growroot.service image-build/os/berth-selftest.service \
+  image-build/os/berth-update-selftest.service image-build/os/berth-ssh-keygen.service "$U/"
+# The health gate of a new OS version (boot counting): see the unit.
+install -m 644 image-build/os/berth-boot-healthy.service "$U/"
 install -D -m 755 image-build/os/growroot "$R/usr/lib/berth/image/growroot"
 sed -i "s/@MIN_DISK_GB@/$MIN_DISK_GB/" "$R/usr/lib/berth/image/growroot"
-install -D -m 644 image-build/os/berth-selftest.service "$R/etc/systemd/system/berth-selftest.service"
-install -D -m 755 image-build/os/selftest "$R/usr/lib/berth/image/selftest"
-install -m 644 image-build/os/berth-update-selftest.service "$R/etc/systemd/system/"
-install -m 755 image-build/os/update-selftest "$R/usr/lib/berth/image/update-selftest"
-# The health gate of a new OS version (boot counting): see the unit.
-install -m 644 image-build/os/berth-boot-healthy.service "$R/etc/systemd/system/"
-install -m 755 image-build/os/boot-healthy "$R/usr/lib/berth/image/boot-healthy"
-mkdir -p "$R/etc/systemd/system/boot-complete.target.requires"
-ln -sf /etc/systemd/system/berth-boot-healthy.service "$R/etc/systemd/system/boot-complete.target.requires/"
-install -m 644 units/berth-settings.service units/berth-settings-report.service "$R/etc/systemd/system/"
-install -m 644 image-build/os/berth-ssh-keygen.service "$R/etc/systemd/system/"
-wants=$R/etc/systemd/system/multi-user.target.wants
-mkdir -p "$wants" "$R/etc/systemd/system/ssh.service.wants"
+install -m 755 image-build/os/selftest image-build/os/update-selftest image-build/os/boot-healthy "$R/usr/lib/berth/image/"
+mkdir -p "$U/multi-user.target.wants" "$U/timers.target.wants" "$U/ssh.service.wants" "$U/boot-complete.target.requires"
 for u in berth.service berth-growroot.service berth-selftest.service berth-update-selftest.service berth-settings.service berth-settings-report.service; do
-  ln -sf "/etc/systemd/system/$u" "$wants/$u"
+  ln -sf "../$u" "$U/multi-user.target.wants/$u"
 done
+ln -sf ../berth-update.timer "$U/timers.target.wants/berth-update.timer"
+ln -sf ../berth-ssh-keygen.service "$U/ssh.service.wants/berth-ssh-keygen.service"
+ln -sf ../berth-boot-healthy.service "$U/boot-complete.target.requires/berth-boot-healthy.service"
+wants=$R/etc/systemd/system/multi-user.target.wants
+mkdir -p "$wants"
 ln -sf /usr/lib/systemd/system/ssh.service "$wants/ssh.service"
-ln -sf /etc/systemd/system/berth-ssh-keygen.service "$R/etc/systemd/system/ssh.service.wants/berth-ssh-keygen.service"
 ln -sf /usr/lib/systemd/system/systemd-networkd.service "$wants/systemd-networkd.service"
 ln -sf /usr/lib/systemd/system/systemd-resolved.service "$wants/systemd-resolved.service"
 
-# 3. Recipes: all shipped ones as examples, samba and minidlna active; their images preloaded.
+# 3. Recipes: all shipped ones as examples, samba and minidlna active; their images in the store.
 say "recipes and preloaded images"
 mkdir -p "$R/etc/berth/recipes" "$R/usr/share/berth/recipes" "$R/var/lib/berth/images" "$R/srv/media"
 cp recipes/*.yaml recipes/recipe.schema.json "$R/usr/share/berth/recipes/"
@@ -111,7 +111,15 @@ cp README.md "$R/usr/share/berth/README.md"
 # The BERTH partition's berth/ folder as shipped, to copy back if it is lost.
 cp -r image-build/settings/berth "$R/usr/share/berth/settings"
 bash image-build/build-images.sh media >/dev/null
-podman save --quiet --multi-image-archive -o "$R/var/lib/berth/images/apps.tar" localhost/berth/samba:12 localhost/berth/minidlna:12
+# Their images go straight into podman's store on /var (a store of its own, made here by
+# the host's podman): the first boot starts the apps without loading an archive, which
+# under software emulation took about a minute. What podman keeps beside the images (its
+# container database, the network backend's name) is the host's and is left out.
+podman save --quiet --multi-image-archive -o "$WORK/apps.tar" localhost/berth/samba:12 localhost/berth/minidlna:12
+STORE=$R/var/lib/containers/storage
+podman --root "$STORE" --runroot "$WORK/podman-run" --storage-driver overlay load --quiet -i "$WORK/apps.tar" >/dev/null 2>"$WORK/podman-load.err" ||
+  { cat "$WORK/podman-load.err" >&2; exit 1; }
+rm -rf "$STORE/libpod" "$STORE/defaultNetworkBackend" "$STORE/tmp" "$STORE/mounts" "$WORK/apps.tar" "$WORK/podman-run"
 
 # 4. The system: network, names, first boot, console.
 say "system configuration"
@@ -128,6 +136,8 @@ printf '127.0.0.1\tlocalhost\n127.0.1.1\tberth\n::1\tlocalhost ip6-localhost ip6
   # power cut; quiet: berth's whole-file writes set a mode, which FAT cannot keep.
   printf 'PARTLABEL=berth-settings\t/boot/berth\tvfat\tnofail,noexec,nosuid,nodev,umask=0077,quiet,flush,x-systemd.device-timeout=20s\t0\t2\n'
 } > "$R/etc/fstab"
+# The version's own fstab, so that an update carries only the lines a person added.
+install -D -m 644 "$R/etc/fstab" "$R/usr/lib/berth/fstab"
 mkdir -p "$R/boot/berth" "$R/efi"
 # SSH: keys only unless the person says otherwise; host keys are made at first boot.
 install -D -m 644 image-build/os/sshd-berth.conf "$R/etc/ssh/sshd_config.d/20-berth.conf"

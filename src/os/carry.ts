@@ -11,6 +11,7 @@ import {
   readdir,
   readFile,
   readlink,
+  realpath,
   rename,
   rm,
   stat,
@@ -40,15 +41,27 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
-async function copyEntry(from: string, to: string): Promise<void> {
+/**
+ * The folder `to` goes into, made if missing, checked to lie inside the target root: a
+ * symlink in the other slot (say etc/ssh -> /etc/ssh) must not lead the copy out of it.
+ */
+async function insideTarget(top: string, to: string): Promise<void> {
   await mkdir(dirname(to), { recursive: true });
+  const real = await realpath(dirname(to));
+  const root = await realpath(top);
+  if (real !== root && !real.startsWith(`${root}/`))
+    throw new Error(`${dirname(to)} leads out of the other slot (to ${real}); nothing was copied there`);
+}
+
+async function copyEntry(top: string, from: string, to: string): Promise<void> {
+  await insideTarget(top, to);
   const st = await lstat(from);
   const tmp = `${to}.berth-carry`;
   await rm(tmp, { force: true, recursive: true });
   if (st.isSymbolicLink()) await symlink(await readlink(from), tmp);
   else if (st.isDirectory()) {
     await mkdir(tmp, { mode: st.mode & 0o7777 });
-    for (const name of await readdir(from)) await copyEntry(join(from, name), join(tmp, name));
+    for (const name of await readdir(from)) await copyEntry(top, join(from, name), join(tmp, name));
   } else await copyFile(from, tmp, constants.COPYFILE_EXCL);
   await rm(to, { force: true, recursive: true });
   await rename(tmp, to);
@@ -73,8 +86,16 @@ async function carryRootPassword(from: string, to: string): Promise<boolean> {
   return true;
 }
 
-/** A person's own mounts (a data disk): fstab lines whose mount point the target has no line for. */
+/**
+ * A person's own mounts (a data disk): fstab lines the running version did not ship itself
+ * (its copy is in usr/lib/berth/fstab) and whose mount point the target has no line for.
+ */
 async function carryMounts(from: string, to: string): Promise<string[]> {
+  const factory = new Set(
+    (await readFile(join(from, 'usr/lib/berth/fstab'), 'utf8').catch(() => ''))
+      .split('\n')
+      .map((l) => l.trim()),
+  );
   const src = await readFile(join(from, 'etc/fstab'), 'utf8').catch(() => '');
   const dst = await readFile(join(to, 'etc/fstab'), 'utf8').catch(() => undefined);
   if (dst === undefined) return [];
@@ -82,7 +103,7 @@ async function carryMounts(from: string, to: string): Promise<string[]> {
   const have = new Set(dst.split('\n').map(point).filter(Boolean));
   const add = src.split('\n').filter((l) => {
     const p = point(l);
-    return p !== undefined && !have.has(p);
+    return p !== undefined && !have.has(p) && !factory.has(l.trim());
   });
   if (add.length === 0) return [];
   const target = join(to, 'etc/fstab');
@@ -93,52 +114,64 @@ async function carryMounts(from: string, to: string): Promise<string[]> {
   return add.map((l) => `etc/fstab: ${l.trim().split(/\s+/)[1]}`);
 }
 
+/** Whether two entries are the same file content or the same link (then nothing is copied). */
+async function same(a: string, b: string): Promise<boolean> {
+  const [sa, sb] = await Promise.all([lstat(a).catch(() => undefined), lstat(b).catch(() => undefined)]);
+  if (!sa || !sb) return false;
+  if (sa.isSymbolicLink() && sb.isSymbolicLink()) return (await readlink(a)) === (await readlink(b));
+  if (sa.isFile() && sb.isFile() && sa.size === sb.size) return (await readFile(a)).equals(await readFile(b));
+  return false;
+}
+
 /**
  * Copies the list from root `from` into root `to` (both directories: `/` and where the
  * other slot is mounted). Returns what was carried, for the log.
  */
 export async function carryOver(from: string, to: string): Promise<string[]> {
   const done: string[] = [];
-  for (const f of FILES)
-    if (await exists(join(from, f))) {
-      await copyEntry(join(from, f), join(to, f));
-      done.push(f);
-    }
+  const copy = async (rel: string, note = rel) => {
+    await copyEntry(to, join(from, rel), join(to, rel));
+    done.push(note);
+  };
+  for (const f of FILES) if (await exists(join(from, f))) await copy(f);
   for (const f of MIRRORED) {
-    if (await exists(join(from, f))) {
-      await copyEntry(join(from, f), join(to, f));
-      done.push(f);
-    } else if (await exists(join(to, f))) {
+    if (await exists(join(from, f))) await copy(f);
+    else if (await exists(join(to, f))) {
       await rm(join(to, f), { force: true });
       done.push(`${f} (removed)`);
     }
   }
   // Host keys: clients keep trusting the machine after an update.
   const ssh = await readdir(join(from, 'etc/ssh')).catch(() => [] as string[]);
-  for (const name of ssh.filter((n) => n.startsWith('ssh_host_')).sort()) {
-    await copyEntry(join(from, 'etc/ssh', name), join(to, 'etc/ssh', name));
-    done.push(`etc/ssh/${name}`);
-  }
+  for (const name of ssh.filter((n) => n.startsWith('ssh_host_')).sort()) await copy(`etc/ssh/${name}`);
   // A person's own network files (berth's default is in /usr/lib/systemd/network).
-  for (const name of (await readdir(join(from, 'etc/systemd/network')).catch(() => [] as string[])).sort()) {
-    await copyEntry(join(from, 'etc/systemd/network', name), join(to, 'etc/systemd/network', name));
-    done.push(`etc/systemd/network/${name}`);
-  }
-  // The apps' units berth wrote, so the apps start at boot even before berth runs; the
-  // target's own berth units (the new version's) are never replaced.
-  const units = join(from, 'etc/systemd/system');
-  for (const name of (await readdir(units).catch(() => [] as string[])).sort()) {
-    if (name.endsWith('.wants') || name.endsWith('.requires')) {
-      for (const link of (await readdir(join(units, name)).catch(() => [] as string[])).sort())
-        if (link.startsWith('berth-') && !(await exists(join(to, 'etc/systemd/system', name, link)))) {
-          await copyEntry(join(units, name, link), join(to, 'etc/systemd/system', name, link));
-          done.push(`etc/systemd/system/${name}/${link}`);
-        }
-    } else if (name.startsWith('berth-') && !(await exists(join(to, 'etc/systemd/system', name)))) {
-      await copyEntry(join(units, name), join(to, 'etc/systemd/system', name));
-      done.push(`etc/systemd/system/${name}`);
-    }
-  }
+  for (const name of (await readdir(join(from, 'etc/systemd/network')).catch(() => [] as string[])).sort())
+    await copy(`etc/systemd/network/${name}`);
+  // What berth wrote for the apps (berth-* in /etc/systemd/system and its .wants folders;
+  // berth's own units are in /usr): the target gets exactly the running set, so the apps
+  // start at boot even before berth runs, and an app removed since does not come back.
+  const sys = 'etc/systemd/system';
+  const mirror = async (dir: string) => {
+    const names = async (root: string) =>
+      (await readdir(join(root, dir)).catch(() => [] as string[]))
+        .filter((n) => n.startsWith('berth-'))
+        .sort();
+    const have = await names(from);
+    for (const n of have) if (!(await same(join(from, dir, n), join(to, dir, n)))) await copy(`${dir}/${n}`);
+    for (const n of await names(to))
+      if (!have.includes(n)) {
+        await rm(join(to, dir, n), { recursive: true, force: true });
+        done.push(`${dir}/${n} (removed)`);
+      }
+  };
+  await mirror(sys);
+  const folders = new Set(
+    [
+      ...(await readdir(join(from, sys)).catch(() => [] as string[])),
+      ...(await readdir(join(to, sys)).catch(() => [] as string[])),
+    ].filter((n) => n.endsWith('.wants') || n.endsWith('.requires')),
+  );
+  for (const f of [...folders].sort()) await mirror(`${sys}/${f}`);
   done.push(...(await carryMounts(from, to)));
   if (await carryRootPassword(from, to)) done.push("root's password (etc/shadow)");
   return done;

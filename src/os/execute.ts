@@ -3,11 +3,13 @@
 // can point it at an image file and a directory instead of a disk and an ESP.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { atomicWrite } from '../exec/files.js';
 import { carryOver } from './carry.js';
 import { parseSlots, SLOT_PREFIX } from './entries.js';
+import { readEntries } from './facts.js';
+import { VERSION_RE } from './version.js';
 import type { OsStep } from './plan.js';
 import { type OsSource, renderTransfers } from './transfers.js';
 
@@ -44,10 +46,18 @@ export interface OsRunState {
   found?: string;
 }
 
-function sysupdateArgs(d: OsDeps, source: OsSource, verb: string[]): string[] {
+/** One definitions directory per part, so the kernel image can be installed after the carry-over. */
+const defsDir = (d: OsDeps, part: 'root' | 'kernel') => join(d.definitionsDir, part);
+
+function sysupdateArgs(
+  d: OsDeps,
+  source: OsSource,
+  verb: string[],
+  part: 'root' | 'kernel' = 'root',
+): string[] {
   return [
     d.sysupdate,
-    `--definitions=${d.definitionsDir}`,
+    `--definitions=${defsDir(d, part)}`,
     ...(source.kind === 'dir' ? [`--transfer-source=${source.path}`] : []),
     '--no-pager',
     ...verb,
@@ -121,26 +131,42 @@ async function activeApps(d: OsDeps): Promise<string[]> {
 export async function runOsStep(d: OsDeps, step: OsStep, st: OsRunState): Promise<void> {
   switch (step.kind) {
     case 'write-definitions': {
-      await mkdir(d.definitionsDir, { recursive: true });
       const files = renderTransfers({
         source: step.source,
         tries: step.tries,
         verify: step.verify,
         ...d.target,
       });
+      for (const part of ['root', 'kernel'] as const) {
+        await rm(defsDir(d, part), { recursive: true, force: true });
+        await mkdir(defsDir(d, part), { recursive: true });
+      }
       for (const [name, text] of Object.entries(files))
-        await atomicWrite(join(d.definitionsDir, name), text, 0o644);
+        await atomicWrite(join(defsDir(d, name.includes('-uki') ? 'kernel' : 'root'), name), text, 0o644);
       return;
     }
     case 'verify-sums':
       return verifySums(d, step.dir, step.signature);
     case 'check-new': {
-      const r = await d.run(sysupdateArgs(d, step.source, ['check-new']));
+      // Asked of the kernel images: a version whose root was written but whose kernel image
+      // was not (an update cut short) is still new, and the next update finishes it.
+      const r = await d.run(sysupdateArgs(d, step.source, ['check-new'], 'kernel'));
       const found = r.stdout.trim().split('\n').pop()?.trim();
-      if (r.code === 0 && found) st.found = found;
-      else if (r.code !== 0 && /[Ff]ailed|[Ee]rror|[Cc]annot|[Nn]o such/.test(r.stderr))
+      if (r.code === 0 && found) {
+        if (!VERSION_RE.test(found))
+          throw new OsStepError(
+            `the update source offers a version berth does not take: ${JSON.stringify(found)}`,
+          );
+        st.found = found;
+        return;
+      }
+      // Exit 1 with only sysupdate's progress lines means "nothing newer"; anything else is a failure.
+      const said = r.stderr
+        .split('\n')
+        .filter((l) => l.trim() && !/^(Discovering|Determining) .*…$/.test(l.trim()));
+      if (r.code !== 1 || said.length > 0)
         throw new OsStepError(
-          `looking for a newer version failed: ${r.stderr.trim().split('\n').slice(-2).join(' / ')}`,
+          `looking for a newer version failed: ${said.slice(-3).join(' / ') || `exit ${r.code}`}`,
         );
       return;
     }
@@ -156,7 +182,9 @@ export async function runOsStep(d: OsDeps, step: OsStep, st: OsRunState): Promis
     }
     case 'install': {
       if (!st.found) return;
-      await must(d, sysupdateArgs(d, step.source, ['update', st.found]), `installing version ${st.found}`);
+      const what =
+        step.part === 'root' ? `the root filesystem of ${st.found}` : `the kernel image of ${st.found}`;
+      await must(d, sysupdateArgs(d, step.source, ['update', st.found], step.part), `installing ${what}`);
       return;
     }
     case 'carry-over': {
@@ -170,17 +198,28 @@ export async function runOsStep(d: OsDeps, step: OsStep, st: OsRunState): Promis
       await must(d, ['mount', '-t', 'ext4', node, d.mountDir], `mounting ${node} (version ${version})`);
       try {
         for (const what of await carryOver(d.root, d.mountDir)) d.log(`carried ${what}`);
+      } catch (err) {
+        throw new OsStepError(
+          `carrying the settings into version ${version} failed: ${(err as Error).message}; ` +
+            `it is not made bootable (berth os update tries again)`,
+        );
       } finally {
         await must(d, ['umount', d.mountDir], `unmounting ${d.mountDir}`);
       }
       return;
     }
     case 'mark-failed': {
+      // The file is found now: bless-boot may have renamed it since the plan was made.
       const dir = join(d.espDir, 'EFI', 'Linux');
-      const target = `berth_${step.version}+0-0.efi`;
+      const file = (await readEntries(d.espDir)).find((e) => e.version === step.version)?.file;
+      if (!file) throw new OsStepError(`no kernel image of version ${step.version} in ${dir}`);
       await mkdir(join(d.stateDir, 'failed'), { recursive: true });
       await writeFile(join(d.stateDir, 'failed', step.version), `${step.reason}\n`);
-      if (step.file !== target) await rename(join(dir, step.file), join(dir, target));
+      const target = `berth_${step.version}+0-0.efi`;
+      if (file !== target)
+        await rename(join(dir, file), join(dir, target)).catch((err: Error) => {
+          throw new OsStepError(`could not set aside ${join(dir, file)}: ${err.message}`);
+        });
       return;
     }
     case 'reboot':

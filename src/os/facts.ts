@@ -20,6 +20,15 @@ export async function readEntries(espDir: string): Promise<BootEntry[]> {
   return names.map(parseEntry).filter((e): e is BootEntry => e !== undefined);
 }
 
+/** The reasons the health gate wrote, by version (the first line of each file). */
+async function readFailures(stateDir: string): Promise<Record<string, string>> {
+  const failures: Record<string, string> = {};
+  const dir = join(stateDir, 'failed');
+  for (const v of await readdir(dir).catch(() => [] as string[]))
+    failures[v] = (await readFile(join(dir, v), 'utf8').catch(() => '')).trim().split('\n')[0] ?? '';
+  return failures;
+}
+
 /** The disk holding the running root: the parent of the partition mounted at /. */
 export async function rootDisk(run: FactSources['run']): Promise<string> {
   const src = (await run(['findmnt', '--noheadings', '--output=SOURCE', '/'])).stdout.trim();
@@ -41,14 +50,21 @@ export async function readOsFacts(s: FactSources): Promise<OsFacts> {
   } catch {
     slots = undefined; // status still says what the ESP says
   }
-  const failures: Record<string, string> = {};
-  const dir = join(s.stateDir, 'failed');
-  for (const v of await readdir(dir).catch(() => [] as string[]))
-    failures[v] = (await readFile(join(dir, v), 'utf8')).trim().split('\n')[0] ?? '';
   return {
     version: rel.imageVersion,
     entries: await readEntries(s.espDir),
     ...(slots ? { slots } : {}),
-    failures,
+    failures: await readFailures(s.stateDir),
+  };
+}
+
+/** What `berth status` needs, without the partition table: os-release, the ESP, the gate's reasons. */
+export async function readOsFactsQuick(s: Omit<FactSources, 'run' | 'disk'>): Promise<OsFacts | undefined> {
+  const rel = await readOsRelease(s.release).catch(() => undefined);
+  if (!rel?.imageVersion || rel.imageId !== 'berth') return undefined;
+  return {
+    version: rel.imageVersion,
+    entries: await readEntries(s.espDir),
+    failures: await readFailures(s.stateDir),
   };
 }

@@ -16,7 +16,7 @@ export interface OsFacts {
 export interface OsStatus {
   version: string;
   /** How this boot counts: good, or on trial with tries left. */
-  boot: { state: 'good' | 'trying' | 'unknown'; triesLeft?: number };
+  boot: { state: 'good' | 'trying' | 'set-aside' | 'unknown'; triesLeft?: number };
   otherSlot?: { version?: string; node: string };
   entries: BootEntry[];
   /** A newer version that systemd-boot gave up on: the machine runs an older one. */
@@ -24,6 +24,8 @@ export interface OsStatus {
   /** A newer version installed and not yet tried: it boots next. */
   next?: string;
 }
+
+const tries = (n: number | undefined) => (n === undefined ? '? tries' : `${n} ${n === 1 ? 'try' : 'tries'}`);
 
 export const NO_REASON =
   'it did not become healthy within its tries, and left no reason (it may not have started far enough to write one)';
@@ -35,10 +37,12 @@ export function osStatus(f: OsFacts): OsStatus {
     ? { state: 'unknown' }
     : mine.state === 'good'
       ? { state: 'good' }
-      : { state: 'trying', ...(mine.triesLeft !== undefined ? { triesLeft: mine.triesLeft } : {}) };
+      : mine.state === 'bad'
+        ? { state: 'set-aside' }
+        : { state: 'trying', ...(mine.triesLeft !== undefined ? { triesLeft: mine.triesLeft } : {}) };
   const newer = entries.filter((e) => compareVersions(e.version, f.version) > 0);
   const bad = newer.find((e) => e.state === 'bad');
-  const next = newer.find((e) => e.state !== 'bad');
+  const next = newer.find((e) => e.state === 'trying');
   const other = f.slots?.find((s) => s.version !== f.version);
   return {
     version: f.version,
@@ -59,8 +63,10 @@ export function renderOsStatus(s: OsStatus): string[] {
       s.boot.state === 'good'
         ? 'good (blessed)'
         : s.boot.state === 'trying'
-          ? `on trial: ${s.boot.triesLeft ?? '?'} more tries before the previous version boots again`
-          : 'unknown (no kernel image for this version on the EFI partition)'
+          ? `on trial: ${tries(s.boot.triesLeft)} left before the previous version boots again`
+          : s.boot.state === 'set-aside'
+            ? 'set aside: the other version boots at the next restart'
+            : 'unknown (no kernel image for this version on the EFI partition)'
     }`,
   );
   if (s.otherSlot) lines.push(`Other slot:   ${s.otherSlot.version ?? 'empty'} (${s.otherSlot.node})`);
@@ -73,10 +79,24 @@ export function renderOsStatus(s: OsStatus): string[] {
         e.state === 'good'
           ? 'good'
           : e.state === 'bad'
-            ? `failed (${e.triesDone ?? 0} tries used)`
-            : `${e.triesLeft} tries left`
+            ? `failed (${tries(e.triesDone ?? 0)} used)`
+            : `${tries(e.triesLeft)} left`
       }  ${e.file}`,
     );
   if (s.entries.length === 0) lines.push('  (none found)');
   return lines;
+}
+
+/**
+ * One line for `berth status` when the OS went back by itself, so the reason is seen where a
+ * person looks first; undefined on a machine that is not a berth image, or with nothing to say.
+ */
+export function osStatusLine(s: OsStatus): string | undefined {
+  if (s.boot.state === 'set-aside')
+    return `OS: ${s.version} is set aside; the other version boots at the next restart (berth os status)`;
+  if (s.rolledBack)
+    return `OS: running ${s.version}; rolled back from ${s.rolledBack.from}: ${s.rolledBack.reason} (berth os status)`;
+  if (s.boot.state === 'trying')
+    return `OS: ${s.version} is on trial (${tries(s.boot.triesLeft)} left); it is kept once berth and the apps are up (berth os status)`;
+  return undefined;
 }

@@ -1,8 +1,11 @@
 // OS versions: what os-release says this root is, and how two versions compare.
 import { readFile } from 'node:fs/promises';
 
-/** A version berth's OS images carry: what sysupdate's @v and sd-boot's counters parse cleanly. */
-export const VERSION_RE = /^[0-9][0-9A-Za-z._~^-]{0,62}$/;
+/**
+ * A version berth's OS images carry: what sysupdate takes for @v, with no '+' (sd-boot's
+ * counter) and short enough that `berth-root_<v>` fits a GPT partition name (36 characters).
+ */
+export const VERSION_RE = /^[0-9][0-9A-Za-z._-]{0,24}$/;
 
 export interface OsRelease {
   imageId?: string;

@@ -39,7 +39,7 @@ cp --sparse=always "$IMG" "$WORK/floor.img" && truncate -s 10G "$WORK/floor.img"
 off=$(part_start "$WORK/floor.img" "berth-root_$VERSION")
 printf '[Unit]\nAfter=multi-user.target\n[Service]\nType=oneshot\nExecStart=/bin/sh -c "echo floor: multi-user > /dev/console"\n[Install]\nWantedBy=multi-user.target\n' > "$WORK/floor.service"
 debugfs -w -f - "$WORK/floor.img?offset=$off" >/dev/null 2>&1 <<EOF
-rm /etc/systemd/system/multi-user.target.wants/berth.service
+rm /usr/lib/systemd/system/multi-user.target.wants/berth.service
 write $WORK/floor.service /etc/systemd/system/bench-floor.service
 sif /etc/systemd/system/bench-floor.service mode 0100644
 symlink /etc/systemd/system/multi-user.target.wants/bench-floor.service /etc/systemd/system/bench-floor.service

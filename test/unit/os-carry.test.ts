@@ -3,6 +3,7 @@
 import {
   lstatSync,
   mkdirSync,
+  readdirSync,
   mkdtempSync,
   readFileSync,
   readlinkSync,
@@ -51,6 +52,12 @@ beforeEach(() => {
     'PARTLABEL=berth-var\t/var\text4\tdefaults\t0\t2\n# a comment\nLABEL=films /srv/films ext4 nofail 0 2\n',
   );
   put(to, 'etc/fstab', 'PARTLABEL=berth-var\t/var\text4\tdefaults,noatime\t0\t2\n');
+  put(
+    from,
+    'usr/lib/berth/fstab',
+    'PARTLABEL=berth-var\t/var\text4\tdefaults\t0\t2\nPARTLABEL=esp /efi vfat umask=0077 0 2\n',
+  );
+  put(to, 'etc/systemd/system/berth-removed-app.service', 'an app removed since this slot last ran');
   put(to, 'etc/machine-id', '');
   put(to, 'etc/hostname', 'berth\n');
   put(
@@ -88,7 +95,10 @@ it("carries the person's settings and the apps' units, and keeps the next versio
   // Password login was not on in the running version: the next one does not turn it on.
   expect(existsSync(join(to, 'etc/ssh/sshd_config.d/10-berth-password-login.conf'))).toBe(false);
   expect(done).toContain("root's password (etc/shadow)");
-  // A data disk the person added; the next version's own line for /var wins.
+  // An app removed since the target last ran does not come back.
+  expect(existsSync(join(to, 'etc/systemd/system/berth-removed-app.service'))).toBe(false);
+  // A data disk the person added; the next version's own line for /var wins, and a line the
+  // running version shipped itself (/efi) is not carried (the next version may have dropped it).
   expect(read(to, 'etc/fstab')).toBe(
     'PARTLABEL=berth-var\t/var\text4\tdefaults,noatime\t0\t2\nLABEL=films /srv/films ext4 nofail 0 2\n',
   );
@@ -102,4 +112,13 @@ it('carrying twice changes nothing more', async () => {
   expect(again).not.toContain("root's password (etc/shadow)");
   expect(again).not.toContain('etc/systemd/system/berth-samba.service');
   expect(again.filter((d) => d.startsWith('etc/fstab'))).toEqual([]);
+});
+
+it('never writes outside the other slot through a symlink in it', async () => {
+  const outside = join(dirname(from), 'outside');
+  mkdirSync(outside);
+  rmSync(join(to, 'etc/ssh'), { recursive: true, force: true });
+  symlinkSync(outside, join(to, 'etc/ssh'));
+  await expect(carryOver(from, to)).rejects.toThrow(/leads out of the other slot/);
+  expect(readdirSync(outside)).toEqual([]);
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseEntry, parseSlots } from '../../src/os/entries.js';
 import { planOsRollback, planOsUpdate, type UpdateRequest } from '../../src/os/plan.js';
-import { NO_REASON, type OsFacts, osStatus, renderOsStatus } from '../../src/os/status.js';
+import { NO_REASON, type OsFacts, osStatus, osStatusLine, renderOsStatus } from '../../src/os/status.js';
 import { renderTransfers, type TransferOptions } from '../../src/os/transfers.js';
 import { compareVersions, parseOsRelease } from '../../src/os/version.js';
 
@@ -177,6 +177,26 @@ describe('berth os status', () => {
   });
 });
 
+describe('the OS line of berth status', () => {
+  const cases: [string, OsFacts, string | undefined][] = [
+    ['nothing to say on a good version', facts({ entries: [e('berth_0.2.0.efi')] }), undefined],
+    [
+      'a rollback, with its reason',
+      facts({
+        entries: [e('berth_0.2.0.efi'), e('berth_0.3.0+0-3.efi')],
+        failures: { '0.3.0': 'berth did not report ready within 900 s' },
+      }),
+      'OS: running 0.2.0; rolled back from 0.3.0: berth did not report ready within 900 s (berth os status)',
+    ],
+    [
+      'a version on trial',
+      facts({ entries: [e('berth_0.1.0.efi'), e('berth_0.2.0+1-2.efi')] }),
+      'OS: 0.2.0 is on trial (1 try left); it is kept once berth and the apps are up (berth os status)',
+    ],
+  ];
+  it.each(cases)('%s', (_n, f, want) => expect(osStatusLine(osStatus(f))).toBe(want));
+});
+
 describe('plans', () => {
   const base: UpdateRequest = {
     source: { kind: 'dir', path: '/media/usb/os-update-0.2.0' },
@@ -186,31 +206,33 @@ describe('plans', () => {
     hasKey: true,
     tries: 3,
   };
-  const kinds = (r: Partial<UpdateRequest>) => planOsUpdate({ ...base, ...r }).steps.map((s) => s.kind);
+  const kinds = (r: Partial<UpdateRequest>) =>
+    planOsUpdate({ ...base, ...r }).steps.map((s) => (s.kind === 'install' ? `install ${s.part}` : s.kind));
+  // Check first; the kernel image last, once the root is written and the settings carried.
+  const INSTALL = ['remember-apps', 'install root', 'carry-over', 'install kernel'];
+  const FROM_DIR = ['write-definitions', 'verify-sums', 'check-new', ...INSTALL];
   const cases: [string, Partial<UpdateRequest>, string[] | RegExp][] = [
-    [
-      'from a directory: berth checks its SHA256SUMS and signature',
-      {},
-      ['write-definitions', 'verify-sums', 'check-new', 'remember-apps', 'install', 'carry-over'],
-    ],
+    ['from a directory: berth checks its SHA256SUMS and signature', {}, FROM_DIR],
     [
       'from a URL: sysupdate checks them',
       { source: { kind: 'url', url: 'https://example.org/berth' } },
-      ['write-definitions', 'check-new', 'remember-apps', 'install', 'carry-over'],
+      ['write-definitions', 'check-new', ...INSTALL],
     ],
     ['--check only looks', { checkOnly: true }, ['write-definitions', 'verify-sums', 'check-new']],
-    [
-      '--reboot reboots last',
-      { reboot: true },
-      ['write-definitions', 'verify-sums', 'check-new', 'remember-apps', 'install', 'carry-over', 'reboot'],
-    ],
+    ['--reboot reboots last', { reboot: true }, [...FROM_DIR, 'reboot']],
     ['no source at all', { source: undefined }, /no update source/],
-    ['no key in the image and no --no-verify', { hasKey: false }, /no key to check update signatures/],
     [
-      'no key, --no-verify',
-      { hasKey: false, verify: false },
-      ['write-definitions', 'verify-sums', 'check-new', 'remember-apps', 'install', 'carry-over'],
+      'not while this version is on trial: the other slot holds the last good one',
+      { boot: 'trying' },
+      /still on trial/,
     ],
+    [
+      '--check while on trial only looks',
+      { boot: 'trying', checkOnly: true },
+      ['write-definitions', 'verify-sums', 'check-new'],
+    ],
+    ['no key in the image and no --no-verify', { hasKey: false }, /no key to check update signatures/],
+    ['no key, --no-verify', { hasKey: false, verify: false }, FROM_DIR],
   ];
   it.each(cases)('%s', (_n, r, want) => {
     if (want instanceof RegExp) expect(() => kinds(r)).toThrow(want);
@@ -237,6 +259,11 @@ describe('plans', () => {
       'never to a version that failed',
       facts({ version: '0.1.0', slots, entries: [e('berth_0.1.0.efi'), e('berth_0.2.0+0-3.efi')] }),
       /failed when it was tried/,
+    ],
+    [
+      'never to a version that was installed but never kept',
+      facts({ version: '0.1.0', slots, entries: [e('berth_0.1.0.efi'), e('berth_0.2.0+3-0.efi')] }),
+      /never kept/,
     ],
     [
       'nothing in the other slot',

@@ -137,6 +137,11 @@ export const osCommand: Command = {
     }
     if (sub === 'update') {
       const source = from ?? (await defaultSource(config));
+      // How this version boots (on trial or kept); off the appliance, status cannot be read.
+      const boot = await status(config).then(
+        (s) => s.boot.state,
+        () => undefined,
+      );
       const { steps, notes } = await plainError(
         Promise.resolve().then(() =>
           planOsUpdate({
@@ -146,6 +151,7 @@ export const osCommand: Command = {
             verify: options['no-verify'] !== true,
             hasKey: existsSync(config.os.pubring),
             tries: tries(options),
+            ...(boot ? { boot } : {}),
           }),
         ),
       );
@@ -155,7 +161,7 @@ export const osCommand: Command = {
       await locked(config, async () => {
         for (const step of steps) {
           if (step.kind === 'reboot' && !st.found) break;
-          if (step.kind === 'install')
+          if (step.kind === 'install' && step.part === 'root' && st.found)
             io.err(`berth: installing OS version ${st.found} into the other slot (this takes a few minutes)`);
           if (step.kind === 'reboot') io.err(`berth: rebooting into ${st.found}`);
           await plainError(runOsStep(d, step, st));
@@ -170,17 +176,15 @@ export const osCommand: Command = {
       return EXIT_OK;
     }
     if (sub === 'rollback') {
-      const s = await plainError(status(config));
-      const steps = await plainError(
-        Promise.resolve().then(() => planOsRollback(s, options.reboot === true)),
-      );
       const d = deps(config, io);
-      await locked(config, async () => {
+      const s = await locked(config, async () => {
+        const now = await plainError(status(config));
+        const steps = await plainError(Promise.resolve().then(() => planOsRollback(now, false)));
         for (const step of steps) await plainError(runOsStep(d, step, {}));
+        return now;
       });
-      io.out(
-        `version ${s.version} is set aside; ${s.otherSlot?.version} boots next${options.reboot ? '' : ' (systemctl reboot)'}`,
-      );
+      io.out(`version ${s.version} is set aside; ${s.otherSlot?.version} boots at the next restart`);
+      if (options.reboot) await plainError(runOsStep(d, { kind: 'reboot' }, {}));
       return EXIT_OK;
     }
     throw new UsageError(`unknown subcommand '${sub}' (status, update, rollback or definitions)`);

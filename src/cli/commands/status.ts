@@ -1,9 +1,12 @@
 import { uptime } from 'node:os';
+import { join } from 'node:path';
 import { askControl } from '../../supervisor/control.js';
 import type { Config } from '../../config.js';
 import { checkContext } from '../../context.js';
 import { doctorStatusLine } from '../../doctor/status-line.js';
 import { loadRecipes } from '../../recipe/load.js';
+import { readOsFactsQuick } from '../../os/facts.js';
+import { osStatus, osStatusLine } from '../../os/status.js';
 import { settingsStatusLine } from '../../settings/record.js';
 import { printable } from '../../settings/report.js';
 import { type AppStatus, appStatuses, formatUptime } from '../../status.js';
@@ -146,6 +149,13 @@ export const statusCommand: Command = {
         if (doctor) io.out(doctor);
         const settings = await settingsStatusLine(config.dataDir, { bootedAt: Date.now() - uptime() * 1000 });
         if (settings) io.out(printable(settings));
+        const os = await readOsFactsQuick({
+          release: config.os.release,
+          espDir: config.os.espDir,
+          stateDir: join(config.dataDir, 'os'),
+        });
+        const osLine = os && osStatusLine(osStatus(os));
+        if (osLine) io.out(printable(osLine));
       }
       return EXIT_OK;
     }
