@@ -55,7 +55,7 @@ while kill -0 "$qemu" 2>/dev/null; do
   now=$(wc -l < "$LOG")
   if [ "$now" -gt "$shown" ]; then
     # The agent's lines, berth's ready line and the health gate's verdict (journal lines carry a prefix).
-    sed -n "$((shown + 1)),${now}p" "$LOG" | tr -d '\r' | grep -aoE '(berth-update-test|berth-os|berth): .*' |
+    sed -n "$((shown + 1)),${now}p" "$LOG" | tr -d '\r' | grep -aoE '(^|\]: )(berth-update-test|berth-os|berth): .*' | sed 's/^\]: //' |
       sed "s/^/os-update-test: [$(( $(date +%s) - start ))s] /" | tee -a "$WORK/steps" || true
     shown=$now
   fi
