@@ -8,6 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { appendFile, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -96,6 +98,10 @@ async function update(version: string, opts: { verify?: boolean; dir?: string } 
   return st;
 }
 
+let gpgHome: string;
+const gpg = (...a: string[]) =>
+  execFileSync('gpg', ['--homedir', gpgHome, '--batch', '--quiet', ...a], { stdio: 'pipe' });
+
 const slots = () =>
   parseSlots(execFileSync('sfdisk', ['--json', join(tree, 'disk.img')], { encoding: 'utf8' }));
 const labels = () => slots().map((s) => s.label);
@@ -118,6 +124,11 @@ beforeAll(async () => {
   await copyFile(join(payload, `berth_${VERSION}.efi`), join(tree, 'esp/EFI/Linux', `berth_${VERSION}.efi`));
   await setRunning(VERSION);
   execFileSync('mount', ['-t', 'proc', 'proc', join(tree, 'proc')]);
+  // A signing key, as the image build's BERTH_OS_SIGNING_KEY; its public half is the image's.
+  gpgHome = join(work, 'gnupg');
+  await mkdir(gpgHome, { mode: 0o700 });
+  gpg('--passphrase', '', '--quick-gen-key', 'berth test <test@berth.invalid>', 'ed25519', 'sign', 'never');
+  await writeFile(join(work, 'pubring.gpg'), gpg('--export'));
 }, 120_000);
 
 afterAll(async () => {
@@ -216,12 +227,6 @@ describe('update folders that must not be installed', () => {
   );
 
   it('with a key in the image, a signed SHA256SUMS passes and a changed one is refused', async () => {
-    const home = join(work, 'gnupg');
-    await mkdir(home, { mode: 0o700 });
-    const gpg = (...a: string[]) =>
-      execFileSync('gpg', ['--homedir', home, '--batch', '--quiet', ...a], { stdio: 'pipe' });
-    gpg('--passphrase', '', '--quick-gen-key', 'berth test <test@berth.invalid>', 'ed25519', 'sign', 'never');
-    await writeFile(join(work, 'pubring.gpg'), gpg('--export'));
     const dir = await folder(`${VERSION}.5`);
     gpg('--detach-sign', '--output', join(dir, 'SHA256SUMS.gpg'), join(dir, 'SHA256SUMS'));
     const before = labels();
@@ -233,4 +238,58 @@ describe('update folders that must not be installed', () => {
     await expect(check()).rejects.toThrow(/signature check/);
     expect(labels()).toEqual(before);
   }, 60_000);
+});
+
+describe('from a URL (sysupdate downloads and checks the signature itself)', () => {
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    // A plain static server on loopback, serving the signed update folders.
+    server = createServer((req, res) => {
+      const file = join(tree, 'updates', decodeURIComponent((req.url ?? '/').split('?')[0]!));
+      if (!file.startsWith(join(tree, 'updates') + '/') || !existsSync(file)) return res.writeHead(404).end();
+      res.writeHead(200);
+      createReadStream(file).pipe(res);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // The image's key, where sysupdate (systemd-pull) looks for it.
+    await copyFile(join(work, 'pubring.gpg'), join(tree, 'etc/systemd/import-pubring.gpg'));
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  const fromUrl = async (dir: string): Promise<OsRunState> => {
+    const source = { kind: 'url' as const, url: `${url}/${dir.split('/').pop()}` };
+    const { steps } = planOsUpdate({
+      source,
+      checkOnly: false,
+      reboot: false,
+      verify: true,
+      hasKey: true,
+      tries: 2,
+    });
+    const st: OsRunState = {};
+    for (const s of steps.filter((x) => x.kind !== 'carry-over' && x.kind !== 'remember-apps'))
+      await runOsStep(deps(), s, st);
+    return st;
+  };
+
+  it('installs a signed version over HTTP, verified by sysupdate', async () => {
+    const v7 = `${VERSION}.7`;
+    const dir = await folder(v7);
+    gpg('--detach-sign', '--output', join(dir, 'SHA256SUMS.gpg'), join(dir, 'SHA256SUMS'));
+    expect((await fromUrl(dir)).found).toBe(v7);
+    expect(labels()).toContain(`berth-root_${v7}`);
+    expect(esp()).toContain(`berth_${v7}+2-0.efi`);
+  }, 180_000);
+
+  it('refuses a version whose SHA256SUMS does not match its signature, and writes nothing', async () => {
+    const v8 = `${VERSION}.8`;
+    const dir = await folder(v8);
+    gpg('--detach-sign', '--output', join(dir, 'SHA256SUMS.gpg'), join(dir, 'SHA256SUMS'));
+    await appendFile(join(dir, 'SHA256SUMS'), '\n');
+    const before = { labels: labels(), esp: esp() };
+    await expect(fromUrl(dir)).rejects.toThrow(/failed/);
+    expect({ labels: labels(), esp: esp() }).toEqual(before);
+  }, 180_000);
 });
