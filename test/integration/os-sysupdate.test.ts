@@ -18,6 +18,7 @@ import { parseSlots } from '../../src/os/entries.js';
 import { type OsDeps, type OsRunState, runOsStep } from '../../src/os/execute.js';
 import { planOsUpdate } from '../../src/os/plan.js';
 import { runTool } from '../../src/os/run.js';
+import type { OsSource } from '../../src/os/transfers.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 const cache = process.env.BERTH_IMAGE_CACHE ?? join(repo, 'image-build', 'cache');
@@ -83,16 +84,13 @@ async function setRunning(version: string) {
 
 async function update(version: string, opts: { verify?: boolean; dir?: string } = {}): Promise<OsRunState> {
   const dir = opts.dir ?? (await folder(version));
-  const { steps } = planOsUpdate({
-    source: { kind: 'dir', path: dir },
-    checkOnly: false,
-    reboot: false,
-    verify: opts.verify ?? false,
-    hasKey: true,
-    tries: 2,
-  });
+  return install({ kind: 'dir', path: dir }, opts.verify ?? false);
+}
+
+/** berth's update steps from any source (the carry-over mounts a slot: the QEMU test does that, and os-carry.test.ts the files). */
+async function install(source: OsSource, verify: boolean): Promise<OsRunState> {
+  const { steps } = planOsUpdate({ source, checkOnly: false, reboot: false, verify, hasKey: true, tries: 2 });
   const st: OsRunState = {};
-  // The carry-over mounts a slot: the QEMU test does that; here the files are checked in tests of carry.ts.
   for (const s of steps.filter((x) => x.kind !== 'carry-over' && x.kind !== 'remember-apps'))
     await runOsStep(deps(), s, st);
   return st;
@@ -259,19 +257,7 @@ describe('from a URL (sysupdate downloads and checks the signature itself)', () 
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   const fromUrl = async (dir: string): Promise<OsRunState> => {
-    const source = { kind: 'url' as const, url: `${url}/${dir.split('/').pop()}` };
-    const { steps } = planOsUpdate({
-      source,
-      checkOnly: false,
-      reboot: false,
-      verify: true,
-      hasKey: true,
-      tries: 2,
-    });
-    const st: OsRunState = {};
-    for (const s of steps.filter((x) => x.kind !== 'carry-over' && x.kind !== 'remember-apps'))
-      await runOsStep(deps(), s, st);
-    return st;
+    return install({ kind: 'url', url: `${url}/${dir.split('/').pop()}` }, true);
   };
 
   it('installs a signed version over HTTP, verified by sysupdate', async () => {
