@@ -10,7 +10,7 @@ IMG=out/berth-$VERSION-amd64.img
 [ -f "$IMG" ] || bash image-build/os-image.sh >&2
 WORK=$(mktemp -d /var/tmp/berth-bootbench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-part_start() { sfdisk -J "$1" | node -e '
+part_start() { sfdisk -J "$1" 2>/dev/null | node -e '
   const p = JSON.parse(require("fs").readFileSync(0, "utf8")).partitiontable.partitions.find((x) => x.name === process.argv[1]);
   console.log(p.start * 512);' "$2"; }
 # boot DISK MARKER: seconds from QEMU start to the first console line starting with MARKER.
@@ -26,7 +26,7 @@ boot() {
     -drive file="$1",format=raw,if=virtio -nic user,model=virtio-net-pci,restrict=on &
   local qemu=$! t=""
   while kill -0 "$qemu" 2>/dev/null; do
-    if grep -aq "^$2" "$log"; then t=$(echo "$(date +%s.%N) - $start" | bc); break; fi
+    if grep -aq "$2" "$log"; then t=$(echo "$(date +%s.%N) - $start" | bc); break; fi
     sleep 0.2
   done
   kill "$qemu" 2>/dev/null; wait "$qemu" 2>/dev/null || true
