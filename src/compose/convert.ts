@@ -118,7 +118,6 @@ const NO_HOME: Record<string, string> = {
   volumes_from: 'a recipe has no volumes_from key: give each app its own volumes or a shared host dir',
   secrets: 'compose secrets are not converted: berth makes secrets itself (${secret:NAME} in env)',
   configs: 'compose configs are not converted: use files: in the recipe',
-  init: '',
 };
 
 /** Keys that change nothing berth runs: dropped, with a word. */

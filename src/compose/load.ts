@@ -91,7 +91,6 @@ export async function loadCompose(
   for (const [k, v] of Object.entries(opts.env ?? process.env)) if (v !== undefined) vars.set(k, v);
 
   const lc = new LineCounter();
-  // A small alias budget: a "billion laughs" document fails instead of growing.
   const doc = parseDocument(text, {
     lineCounter: lc,
     uniqueKeys: true,
@@ -125,6 +124,7 @@ export async function loadCompose(
 
   let data: unknown;
   try {
+    // A small alias budget: a "billion laughs" document fails instead of growing.
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
     return fail(`cannot read the document: ${(err as Error).message}`);

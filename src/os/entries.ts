@@ -4,9 +4,8 @@
 
 /** The file-name stem of every version's kernel image on the ESP, in EFI/Linux. */
 export const UKI_PREFIX = 'berth_';
-/** The GPT label of a root slot holding a version; `_empty` marks a free slot. */
+/** The GPT label of a root slot holding a version (sysupdate labels a free slot `_empty`). */
 export const SLOT_PREFIX = 'berth-root_';
-export const EMPTY_SLOT = '_empty';
 /** systemd's root partition type for x86-64 (sysupdate's MatchPartitionType=root). */
 export const ROOT_TYPE = '4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709';
 

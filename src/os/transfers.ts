@@ -18,8 +18,6 @@ export interface TransferOptions {
   ukiDir?: string;
 }
 
-export const ROOT_PAYLOAD = (v: string) => `${UKI_PREFIX}${v}.root.raw.gz`;
-export const UKI_PAYLOAD = (v: string) => `${UKI_PREFIX}${v}.efi`;
 export const DEFAULT_TRIES = 3;
 
 /** A value that goes into a definition file: one line, no specifier surprises. */
