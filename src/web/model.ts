@@ -3,15 +3,30 @@
 // never enter the model (AppStatus carries none of them).
 import { readFile, statfs } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { readOsFactsQuick } from '../os/facts.js';
+import { osStatus, osStatusLine } from '../os/status.js';
+import { parseOsRelease } from '../os/version.js';
 import { computePlan, type Runtime } from '../runtime.js';
 import { shownSource } from '../recipe/diagnostics.js';
 import { readOutcome } from '../settings/record.js';
 import { appStatuses } from '../status.js';
 import type { HostInfo, PageModel, Samples } from './page.js';
 
-async function osName(): Promise<string> {
-  const text = await readFile('/etc/os-release', 'utf8').catch(() => '');
-  return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text)?.[1] ?? 'Linux';
+async function osName(release: string): Promise<string> {
+  const r = parseOsRelease(await readFile(release, 'utf8').catch(() => ''));
+  const name = r.prettyName ?? 'Linux';
+  return r.imageId === 'berth' && r.imageVersion ? `berth OS ${r.imageVersion} (${name})` : name;
+}
+
+/** A rollback of the OS (or a version on trial), said where the apps are. */
+async function osNotice(rt: Runtime): Promise<string | undefined> {
+  const facts = await readOsFactsQuick({
+    release: rt.config.os.release,
+    espDir: rt.config.os.espDir,
+    stateDir: join(rt.config.dataDir, 'os'),
+  });
+  return facts && osStatusLine(osStatus(facts));
 }
 
 /** The machine's LAN addresses: IPv4, and IPv6 other than link-local. */
@@ -27,7 +42,7 @@ export async function hostInfo(rt: Runtime): Promise<HostInfo> {
   return {
     name: rt.config.hostname,
     addresses: addresses(),
-    os: await osName(),
+    os: await osName(rt.config.os.release),
     ...(fs ? { freeBytes: fs.bavail * fs.bsize } : {}),
     dataDir: rt.config.dataDir,
   };
@@ -38,10 +53,11 @@ export async function readModel(
   advertised: (app: string) => string[],
   samples: ReadonlyMap<string, Samples>,
 ): Promise<PageModel> {
-  const [plan, host, imported] = await Promise.all([
+  const [plan, host, imported, os] = await Promise.all([
     computePlan(rt),
     hostInfo(rt),
     readOutcome(rt.config.dataDir),
+    osNotice(rt).catch(() => undefined),
   ]);
   const apps = await appStatuses(rt, Date.now(), plan);
   return {
@@ -63,6 +79,7 @@ export async function readModel(
           ],
         }
       : {}),
+    ...(os ? { osNotice: os } : {}),
     samples,
     at: new Date().toISOString(),
   };

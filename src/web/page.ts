@@ -35,6 +35,8 @@ export interface PageModel {
   errors: RecipeError[];
   /** What the last boot did not take from the BERTH partition (berth/REPORT.txt says the same). */
   settings?: { file: string; line?: number; message: string; source?: string }[];
+  /** The OS went back to the previous version by itself (and why), or a new one is on trial. */
+  osNotice?: string;
   samples: ReadonlyMap<string, Samples>;
   /** When the model was read (ISO). */
   at: string;
@@ -119,6 +121,9 @@ export function renderLive(m: PageModel, pageHost: string): string {
         )
         .join('')}</ul></section>`
     : '';
+  const os = m.osNotice
+    ? `<section aria-labelledby="os-h"><h2 id="os-h">Operating system</h2><ul class="errors"><li>${esc(m.osNotice)}</li></ul></section>`
+    : '';
   const free =
     m.host.freeBytes !== undefined ? `${formatBytes(m.host.freeBytes)} free in ${m.host.dataDir}` : '';
   return `<p class="host">${esc(m.host.addresses.join(', ') || 'no address')} · ${esc(m.host.os)}${free ? ` · ${esc(free)}` : ''} · <time datetime="${esc(m.at)}">${esc(m.at.slice(11, 19))} UTC</time></p>
@@ -129,7 +134,7 @@ export function renderLive(m: PageModel, pageHost: string): string {
 ${rows || '<tr><td colspan="8">No apps yet: put recipes in the recipes folder.</td></tr>'}
 </tbody>
 </table>
-${errors}${settings}`;
+${os}${errors}${settings}`;
 }
 
 export function renderPage(m: PageModel, pageHost: string): string {

@@ -114,6 +114,16 @@ describe('the page', () => {
     expect(renderLive(model({ settings: [] }), 'h')).not.toContain('BERTH partition');
   });
 
+  it('says when the OS rolled back by itself, and why, escaped', () => {
+    const html = renderLive(
+      model({ osNotice: 'OS: running 0.2.0; rolled back from 0.3.0: the app <samba> did not start again' }),
+      'h',
+    );
+    expect(html).toContain('<h2 id="os-h">Operating system</h2>');
+    expect(html).toContain('rolled back from 0.3.0: the app &lt;samba&gt; did not start again');
+    expect(renderLive(model({}), 'h')).not.toContain('Operating system');
+  });
+
   it('draws memory and CPU as inline SVG, without script', () => {
     const svg = sparkline([1, 2, 3, 2], 'memory', (v) => `${v} B`);
     expect(svg).toMatch(
