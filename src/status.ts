@@ -37,6 +37,8 @@ export interface AppStatus {
   lastError?: string;
   /** The last apply's failed step for this app, when its change did not go through. */
   applyError?: string;
+  /** When the supervisor tries that change again by itself (ISO time; known when it answers). */
+  nextRetry?: string;
   /** Short ID of the image the app is pinned to (it runs that, whatever its tag names now). */
   imageId?: string;
   /** A newer image a check found ("update available"), as old → new short IDs. */

@@ -4,6 +4,11 @@ import { posix } from 'node:path';
 
 export const unitName = (app: string) => `berth-${app}.service`;
 export const containerName = (app: string) => `berth-${app}`;
+/** The app whose unit this is; undefined for any other unit (berth's own, a health check's). */
+export function appOfUnit(unit: string): string | undefined {
+  const m = /^berth-([a-z0-9][a-z0-9-]*)\.service$/.exec(unit);
+  return m?.[1];
+}
 /** The health check's timer and service. A dot, which app names never have, keeps them apart from apps' units. */
 export const healthUnitNames = (app: string) => ({
   timer: `berth-${app}.health.timer`,

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerInfo, Podman } from '../podman/podman.js';
-import { appPaths, networkName, unitName } from '../render/paths.js';
+import { appOfUnit, appPaths, networkName, unitName } from '../render/paths.js';
 import { unitHash } from '../render/unit.js';
 import type { ServiceManager, UnitSummary } from '../systemd/manager.js';
 import { type ImageRecord, readRecord } from '../updates/record.js';
@@ -52,7 +52,9 @@ export async function berthUnits(unitDir: string): Promise<Map<string, string>> 
   } catch {
     return out;
   }
-  for (const n of names.filter((x) => /^berth-[a-z0-9-]+\.service$/.test(x))) {
+  for (const n of names) {
+    const app = appOfUnit(n);
+    if (!app) continue;
     let text = '';
     try {
       text = readFileSync(join(unitDir, n), 'utf8');
@@ -60,7 +62,7 @@ export async function berthUnits(unitDir: string): Promise<Map<string, string>> 
       // Gone since the listing: not ours any more.
     }
     const hash = unitHash(text);
-    if (hash) out.set(n.slice('berth-'.length, -'.service'.length), hash);
+    if (hash) out.set(app, hash);
   }
   return out;
 }

@@ -4,7 +4,7 @@ import { chmod, mkdir, rm } from 'node:fs/promises';
 import { createConnection, createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
 
-export type ControlRequest = { cmd: 'ping' } | { cmd: 'apply' } | { cmd: 'status' };
+export type ControlRequest = { cmd: 'ping' } | { cmd: 'apply' } | { cmd: 'status' } | { cmd: 'retry' };
 export type ControlHandler = (req: ControlRequest) => Promise<unknown>;
 
 export async function serveControl(path: string, handler: ControlHandler): Promise<Server> {

@@ -18,3 +18,11 @@ export function watchdogIntervalMs(env: NodeJS.ProcessEnv = process.env): number
   if (!usec || (env.WATCHDOG_PID && Number(env.WATCHDOG_PID) !== process.pid)) return undefined;
   return Math.max(1000, Math.floor(usec / 2000));
 }
+
+/** Pings systemd's watchdog while berth runs; returns the stop. Nothing when no watchdog is asked for. */
+export function startWatchdog(notify: Notifier, env: NodeJS.ProcessEnv = process.env): () => void {
+  const ms = watchdogIntervalMs(env);
+  if (!ms) return () => {};
+  const t = setInterval(() => void notify('WATCHDOG=1'), ms);
+  return () => clearInterval(t);
+}

@@ -1,6 +1,7 @@
 import { uptime } from 'node:os';
 import { join } from 'node:path';
 import { askControl } from '../../supervisor/control.js';
+import type { RetryState } from '../../supervisor/passes.js';
 import type { Config } from '../../config.js';
 import { checkContext } from '../../context.js';
 import { doctorStatusLine } from '../../doctor/status-line.js';
@@ -60,7 +61,10 @@ function printTable(apps: readonly AppStatus[], config: Config, io: Io): void {
   for (const a of apps) if (a.lastError) io.out(`${a.app}: ${trouble(a)}: ${a.lastError}`);
   for (const a of apps) if (a.healthOutput) io.out(`${a.app}: health check failing: ${a.healthOutput}`);
   for (const a of apps)
-    if (a.applyError && !a.lastError) io.out(`${a.app}: last apply failed: ${a.applyError}`);
+    if (a.applyError && !a.lastError)
+      io.out(
+        `${a.app}: last apply failed: ${a.applyError}${a.nextRetry ? ` — ${retryText(a.nextRetry)}` : ''}`,
+      );
   for (const a of apps)
     if (a.updateAvailable)
       io.out(`${a.app}: update available ${a.updateAvailable} ('berth update ${a.app}')`);
@@ -104,6 +108,7 @@ function printDetail(a: AppStatus, lines: readonly string[], io: Io): void {
     ['recipe', a.file],
     [a.lastError ? trouble(a) : 'error', a.lastError],
     ['last apply failed', a.applyError],
+    ['next retry', a.nextRetry && retryText(a.nextRetry)],
     ...a.errors.map((e): [string, string] => ['recipe error', `${e.file}:${e.line}:${e.col}: ${e.message}`]),
     ...(a.advertised ?? []).map((ad): [string, string] => ['announced', ad]),
   ];
@@ -118,6 +123,21 @@ function printDetail(a: AppStatus, lines: readonly string[], io: Io): void {
     );
     for (const l of lines) io.out(`  ${l}`);
   }
+}
+
+/** When the supervisor tries a failed change again, for people. */
+export function retryText(at: string, now = Date.now()): string {
+  const sec = Math.max(0, Math.round((Date.parse(at) - now) / 1000));
+  const inText = sec < 120 ? `${sec} s` : `${Math.round(sec / 60)} min`;
+  return `berth tries again in ${inText} (at ${at.slice(11, 19)} UTC)`;
+}
+
+/** The supervisor's own retry after a pass that failed as a whole (not one app's step). */
+async function passRetryLine(config: Config): Promise<string | undefined> {
+  const r = (await askControl(config.socketPath, { cmd: 'retry' }, 5_000).catch(() => undefined)) as
+    RetryState | null | undefined;
+  if (!r?.error) return undefined;
+  return `berth: the last pass failed (${r.attempt} in a row): ${r.error} — ${retryText(new Date(r.at).toISOString())}`;
 }
 
 /** doctor's cheap checks (programs the recipes need): one line when doctor would fail. */
@@ -145,6 +165,8 @@ export const statusCommand: Command = {
       if (options.json) io.out(JSON.stringify(apps, null, 2));
       else {
         printTable(apps, config, io);
+        const retry = remote ? await passRetryLine(config) : undefined;
+        if (retry) io.out(printable(retry));
         const doctor = await hostProblems(config);
         if (doctor) io.out(doctor);
         const settings = await settingsStatusLine(config.dataDir, { bootedAt: Date.now() - uptime() * 1000 });
