@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { access, statfs } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Config } from '../config.js';
-import { spawnRunner } from '../podman/podman.js';
+import { spawnRunner } from '../process/run.js';
 import { avahiOnSystemBus } from './advertiser.js';
 import { connectRealManager } from './manager.js';
 import type { DoctorDeps } from './types.js';

@@ -2,7 +2,7 @@
 // can put a fault anywhere) and what it returns.
 import type { AdvertiserChoice } from '../advertise/choose.js';
 import type { Config } from '../config.js';
-import type { Runner } from '../podman/podman.js';
+import type { Runner } from '../process/run.js';
 import type { App } from '../recipe/app.js';
 import type { RecipeSet } from '../recipe/load.js';
 import type { ManagerOptions } from '../systemd/manager.js';

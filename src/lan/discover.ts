@@ -1,9 +1,9 @@
 // What this machine sees on the LAN, for "why doesn't my TV see it?": DNS-SD services over
 // mDNS, SSDP/UPnP devices, and NetBIOS names. Every probe is bounded in time.
-import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import makeMdns from 'multicast-dns';
+import { type Runner, spawnRunner } from '../process/run.js';
 
 export interface MdnsService {
   instance: string;
@@ -142,21 +142,19 @@ export function searchSsdp(address: string, ms: number): Promise<SsdpDevice[]> {
 export function netbiosNames(
   broadcast: string,
   ms: number,
+  run: Runner = spawnRunner,
 ): Promise<NetbiosName[] | { unavailable: string }> {
-  return new Promise((resolve) => {
-    execFile('nmblookup', ['-B', broadcast, '-S', '*'], { timeout: ms + 2000 }, (err, stdout) => {
-      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT')
-        return resolve({ unavailable: 'nmblookup is not installed (Debian package samba-common-bin)' });
-      const names: NetbiosName[] = [];
-      let address = '';
-      for (const line of stdout.split('\n')) {
-        const status = /^Looking up status of ([0-9.]+)/.exec(line);
-        if (status) address = status[1]!;
-        const m = /^\s+(\S.*?)\s+<([0-9a-f]{2})>\s+-/i.exec(line);
-        if (m && address) names.push({ address, name: m[1]!.trim(), suffix: m[2]! });
-      }
-      resolve(names);
-    });
+  return run(['nmblookup', '-B', broadcast, '-S', '*'], { timeoutMs: ms + 2000 }).then(({ code, stdout }) => {
+    if (code === 127) return { unavailable: 'nmblookup is not installed (Debian package samba-common-bin)' };
+    const names: NetbiosName[] = [];
+    let address = '';
+    for (const line of stdout.split('\n')) {
+      const status = /^Looking up status of ([0-9.]+)/.exec(line);
+      if (status) address = status[1]!;
+      const m = /^\s+(\S.*?)\s+<([0-9a-f]{2})>\s+-/i.exec(line);
+      if (m && address) names.push({ address, name: m[1]!.trim(), suffix: m[2]! });
+    }
+    return names;
   });
 }
 

@@ -1,77 +1,12 @@
 // podman, driven as a program: argument arrays (never a shell), a timeout on every
 // call, and JSON output parsed rather than scraped.
 import { spawn } from 'node:child_process';
+import { type Runner, type RunResult, spawnRunner } from '../process/run.js';
+
+// The runner moved to a leaf module; these names stay for the modules that still import them here.
+export { type Runner, type RunResult, spawnRunner } from '../process/run.js';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export type Runner = (
-  argv: readonly string[],
-  opts: {
-    timeoutMs: number;
-    onStderrLine?: (line: string) => void;
-    onStdoutLine?: (line: string) => void;
-    /** Written to the program's stdin (a secret goes here, never into argv). */
-    input?: string;
-  },
-) => Promise<RunResult>;
-
-/** Splits a stream's chunks into lines for a callback. */
-function lineSplitter(onLine: ((line: string) => void) | undefined): (d: Buffer) => void {
-  let partial = '';
-  return (d) => {
-    if (!onLine) return;
-    partial += d.toString();
-    const lines = partial.split(/\r?\n|\r/);
-    partial = lines.pop() ?? '';
-    for (const l of lines) if (l) onLine(l);
-  };
-}
-
-/** Runs a program and collects its output; a timeout kills it and reports code 124. */
-export const spawnRunner: Runner = (argv, { timeoutMs, onStderrLine, onStdoutLine, input }) =>
-  new Promise((resolve) => {
-    const [cmd, ...args] = argv;
-    const child = spawn(cmd!, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    if (input !== undefined) {
-      child.stdin?.on('error', () => {}); // a program that exits early reports through its status
-      child.stdin?.end(input);
-    }
-    let stdout = '';
-    let stderr = '';
-    const errLines = lineSplitter(onStderrLine);
-    const outLines = lineSplitter(onStdoutLine);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout!.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      outLines(d);
-    });
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      errLines(d);
-    });
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      resolve({ code: 127, stdout, stderr: `${stderr}${err.message}` });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({
-        code: timedOut ? 124 : (code ?? 1),
-        stdout,
-        stderr: timedOut ? `${stderr}\n(timed out)` : stderr,
-      });
-    });
-  });
 
 export class PodmanError extends Error {}
 

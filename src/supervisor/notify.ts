@@ -1,16 +1,14 @@
 // sd_notify through systemd-notify: Node has no unix datagram sockets, and systemd 252's
 // systemd-notify waits until the manager has read the message (no PID attribution race).
-import { spawn } from 'node:child_process';
+import { spawnRunner } from '../process/run.js';
 
 export type Notifier = (...assignments: string[]) => Promise<void>;
 
-export const systemdNotify: Notifier = (...assignments) =>
-  new Promise((resolve) => {
-    if (!process.env.NOTIFY_SOCKET) return resolve();
-    const child = spawn('systemd-notify', [`--pid=${process.pid}`, ...assignments], { stdio: 'ignore' });
-    child.on('error', () => resolve());
-    child.on('close', () => resolve());
-  });
+export const systemdNotify: Notifier = async (...assignments) => {
+  if (!process.env.NOTIFY_SOCKET) return;
+  // Bounded: a manager that does not read must not hold up a pass (the watchdog notices instead).
+  await spawnRunner(['systemd-notify', `--pid=${process.pid}`, ...assignments], { timeoutMs: 10_000 });
+};
 
 /** Watchdog pings at half the interval systemd asks for; undefined when it asks for none. */
 export function watchdogIntervalMs(env: NodeJS.ProcessEnv = process.env): number | undefined {

@@ -14,7 +14,7 @@ import { loadRecipeFacts, recipesResult } from '../../src/doctor/recipes.js';
 import { doctorJson, formatReport } from '../../src/doctor/report.js';
 import { checkImageSpace, checkSpace, DEFAULT_GRAPH_ROOT } from '../../src/doctor/space.js';
 import type { Check, CheckResult } from '../../src/doctor/types.js';
-import type { Runner } from '../../src/podman/podman.js';
+import type { Runner } from '../../src/process/run.js';
 import { put, recipe, tempDir, fakeDeps } from './doctor-fixtures.js';
 
 const oneSentence = (s: string | undefined) => expect(s).toMatch(/^[A-Z][^\n]*\.$/);
