@@ -1,6 +1,6 @@
 // Where things live. Defaults are the appliance's; options and BERTH_* variables override them.
 import { homedir, hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_ALLOWED_ROOTS } from './recipe/check.js';
 
@@ -17,6 +17,8 @@ export interface Config {
   socketPath: string;
   /** The `berth/` folder of the BERTH partition (settings and recipes given at flash time). */
   settingsDir: string;
+  /** Where notifications go (channels, per-channel events, quiet hours). */
+  notifyFile: string;
   /** The catalog of vetted recipes (`berth search`, `berth add`). */
   catalogDir: string;
   /** Interfaces to advertise on; undefined means every non-loopback interface. */
@@ -53,8 +55,9 @@ export function resolveConfig(o: ConfigOverrides, env: NodeJS.ProcessEnv = proce
   const user = o.user ?? env.BERTH_USER === '1';
   const userUnitDir = join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'systemd', 'user');
   const dataDir = o['data-dir'] ?? env.BERTH_DATA_DIR ?? '/var/lib/berth';
+  const recipesDir = o.recipes ?? env.BERTH_RECIPES_DIR ?? '/etc/berth/recipes';
   return {
-    recipesDir: o.recipes ?? env.BERTH_RECIPES_DIR ?? '/etc/berth/recipes',
+    recipesDir,
     dataDir,
     unitDir: o['unit-dir'] ?? env.BERTH_UNIT_DIR ?? (user ? userUnitDir : '/etc/systemd/system'),
     user,
@@ -63,6 +66,8 @@ export function resolveConfig(o: ConfigOverrides, env: NodeJS.ProcessEnv = proce
     podman: env.BERTH_PODMAN ?? '/usr/bin/podman',
     settingsDir: env.BERTH_SETTINGS_DIR ?? '/boot/berth/berth',
     catalogDir: env.BERTH_CATALOG_DIR ?? shippedCatalog(),
+    // Beside the recipes folder: /etc/berth/notify.yaml on the appliance.
+    notifyFile: env.BERTH_NOTIFY_FILE ?? join(dirname(recipesDir), 'notify.yaml'),
     os: {
       release: env.BERTH_OS_RELEASE ?? '/usr/lib/os-release',
       espDir: env.BERTH_ESP_DIR ?? '/efi',

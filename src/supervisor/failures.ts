@@ -36,6 +36,8 @@ export interface FailureDeps {
   mayRetry(app: string): boolean;
   /** Starts the app again. */
   retry(app: string): Promise<void>;
+  /** Told once when an app starts failing (with why) and once when it has recovered. */
+  onChange?(app: string, change: 'failing' | 'recovered', reason?: string): void;
   options?: Partial<FailureOptions>;
 }
 
@@ -78,12 +80,13 @@ export function trackFailures(deps: FailureDeps): FailureTracker {
       void deps
         .reasonOf(app, st)
         .catch(() => systemdReason(st))
-        .then((reason) =>
+        .then((reason) => {
           deps.log.error(
             { app, unit: st.name, reason, result: st.result, exitStatus: st.execMainStatus },
             `app ${app} is failing: ${reason}`,
-          ),
-        );
+          );
+          deps.onChange?.(app, 'failing', reason);
+        });
     });
 
   return {
@@ -122,6 +125,7 @@ export function trackFailures(deps: FailureDeps): FailureTracker {
             tracked.failing = false;
             tracked.attempt = 0;
             deps.log.info({ app }, `app ${app} recovered`);
+            deps.onChange?.(app, 'recovered');
           });
       } else {
         cancel(t.stableTimer);

@@ -18,6 +18,8 @@ export interface UnitFollowerDeps {
   onState(app: string, st: UnitState): void;
   /** False once the supervisor stops: no retries behind its back. */
   running(): boolean;
+  /** An app started failing (with why) or recovered: once each. */
+  onFailureChange?(app: string, change: 'failing' | 'recovered', reason?: string): void;
   failureOptions?: Partial<FailureOptions>;
 }
 
@@ -29,7 +31,8 @@ export interface UnitFollower {
   close(): void;
 }
 
-export function followUnits({ rt, log, onState, running, failureOptions }: UnitFollowerDeps): UnitFollower {
+export function followUnits(deps: UnitFollowerDeps): UnitFollower {
+  const { rt, log, onState, running, failureOptions } = deps;
   const followed = new Map<string, () => void>();
   const known = new Map<string, App>();
   const output = outputSource(rt.config);
@@ -45,6 +48,7 @@ export function followUnits({ rt, log, onState, running, failureOptions }: UnitF
       await rt.systemd.resetFailed(u);
       await rt.systemd.start(u);
     },
+    onChange: (app, change, reason) => deps.onFailureChange?.(app, change, reason),
     ...(failureOptions ? { options: failureOptions } : {}),
   });
 

@@ -149,6 +149,7 @@ export async function startAppliance(
     socketPath: env.BERTH_SOCKET!,
     settingsDir: join(dirs.data, 'no-settings-partition'),
     catalogDir: join(import.meta.dirname, '../../recipes/catalog'),
+    notifyFile: join(root, 'notify.yaml'),
     os: resolveConfig({}, {}).os,
   };
   const podmanEnv = { ...process.env, CONTAINERS_CONF: env.CONTAINERS_CONF };

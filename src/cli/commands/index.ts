@@ -91,6 +91,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./update.js')).snapshotsCommand,
   },
   {
+    name: 'events',
+    summary: 'list the last events: apps failing and recovering, updates, rollbacks, disks',
+    load: async () => (await import('./notify.js')).eventsCommand,
+  },
+  {
+    name: 'notify',
+    summary: 'send a test message to the notification channels, or check notify.yaml',
+    load: async () => (await import('./notify.js')).notifyCommand,
+  },
+  {
     name: 'prune',
     summary: 'remove the images, networks and snapshots berth made and no longer needs; say the space freed',
     load: async () => (await import('./prune.js')).pruneCommand,
