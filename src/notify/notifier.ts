@@ -46,7 +46,7 @@ export interface NotifierDeps {
   outboxFs?: OutboxFs;
 }
 
-export interface Notifier {
+export interface Notifications {
   /** Records an event and tells the channels that want it. */
   emit(kind: EventKind, subject: string, detail?: string): Promise<BerthEvent>;
   /** Reads notify.yaml again; a file with errors changes nothing, and its errors are returned. */
@@ -100,13 +100,13 @@ async function readState(dataDir: string): Promise<SavedState> {
   }
 }
 
-export async function startNotifier(deps: NotifierDeps): Promise<Notifier> {
+export async function startNotifier(deps: NotifierDeps): Promise<Notifications> {
   const n = new ChannelNotifier(deps);
   await n.start();
   return n;
 }
 
-class ChannelNotifier implements Notifier {
+class ChannelNotifier implements Notifications {
   private readonly now: () => Date;
   private readonly timing: BatchTiming;
   private readonly sendDeps: SendDeps;

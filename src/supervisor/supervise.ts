@@ -13,7 +13,9 @@ import { type Applied, apply, type Runtime } from '../runtime.js';
 import { appStatuses } from '../status.js';
 import { boundAppLogs } from '../status/output.js';
 import { outputSource } from '../status/why.js';
+import type { Notifications } from '../notify/notifier.js';
 import { followAds } from './ads.js';
+import { supervisorEvents } from './events.js';
 import { type ControlRequest, serveControl } from './control.js';
 import type { FailureOptions } from './failures.js';
 import { followUnits } from './follow.js';
@@ -35,6 +37,8 @@ export interface SuperviseDeps {
   passRetry?: Partial<PassRetryOptions>;
   /** The status page: where it listens (BERTH_WEB); none when off. */
   web?: { host?: string; port: number };
+  /** Events and notifications; none in tests that do not need them. */
+  notifier?: Notifications;
 }
 
 export interface ReadySummary {
@@ -104,10 +108,12 @@ export function startSupervisor(deps: SuperviseDeps): Supervisor {
   let stopped = false;
   let page: StatusPage | undefined;
   const ads = followAds(rt, log, deps.advertiser);
+  const events = supervisorEvents(rt, log, deps.notifier);
   const units = followUnits({
     rt,
     log,
     running: () => !stopped,
+    onFailureChange: (app, change, reason) => events.appChanged(app, change, reason),
     onState: (app, st) => {
       page?.changed();
       ads.activeChanged(app, st.activeState === 'active');
@@ -129,6 +135,7 @@ export function startSupervisor(deps: SuperviseDeps): Supervisor {
     await units.follow(apps);
     page?.changed();
     await ads.sync(apps);
+    await events.afterPass(r);
     if (output.target === 'file')
       await Promise.all(apps.map((a) => boundAppLogs(a.name, rt.config.dataDir).catch(() => {})));
     clearTimeout(gcTimer);
@@ -177,6 +184,7 @@ export function startSupervisor(deps: SuperviseDeps): Supervisor {
   };
 
   const ready = (async () => {
+    await events.atStart();
     const summary = await readySummary(rt, await passes.applyNow('start'));
     await notify('READY=1', `STATUS=${summary.running} apps running, ${summary.failed} failed`);
     if (!stopped) await serve();
@@ -193,6 +201,7 @@ export function startSupervisor(deps: SuperviseDeps): Supervisor {
       await ready.catch(() => undefined);
       for (const c of cleanups) c();
       units.close();
+      deps.notifier?.close();
       await ads.close();
       await passes.idle();
     },

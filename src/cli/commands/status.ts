@@ -2,6 +2,7 @@ import { uptime } from 'node:os';
 import { join } from 'node:path';
 import { askControl } from '../../supervisor/control.js';
 import type { RetryState } from '../../supervisor/passes.js';
+import { notifyStatusLines } from '../../notify/status.js';
 import type { Config } from '../../config.js';
 import { checkContext } from '../../context.js';
 import { doctorStatusLine } from '../../doctor/status-line.js';
@@ -167,6 +168,7 @@ export const statusCommand: Command = {
         printTable(apps, config, io);
         const retry = remote ? await passRetryLine(config) : undefined;
         if (retry) io.out(printable(retry));
+        for (const l of await notifyStatusLines(config.notifyFile, config.dataDir)) io.out(printable(l));
         const doctor = await hostProblems(config);
         if (doctor) io.out(doctor);
         const settings = await settingsStatusLine(config.dataDir, { bootedAt: Date.now() - uptime() * 1000 });

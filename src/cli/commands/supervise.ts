@@ -6,6 +6,7 @@ import { defaultInterfaces } from '../../advertise/policy.js';
 import type { Advertiser } from '../../advertise/types.js';
 import type { Config } from '../../config.js';
 import { readyLine, writeToConsoles } from '../../supervisor/console.js';
+import { startNotifier } from '../../notify/notifier.js';
 import { startSupervisor } from '../../supervisor/supervise.js';
 import { systemdNotify } from '../../supervisor/notify.js';
 import { type Command, EXIT_OK, UserError } from '../command.js';
@@ -43,10 +44,21 @@ export const superviseCommand: Command = {
       // A bad setting never keeps the apps from being applied: berth runs without the page.
       log.error((err as Error).message);
     }
+    // Notifications never keep the apps from being applied: without them berth runs on.
+    const notifier = await startNotifier({
+      dataDir: config.dataDir,
+      hostname: config.hostname,
+      settingsPath: config.notifyFile,
+      log,
+    }).catch((err: Error) => {
+      log.error({ error: err.message }, 'notifications are off: they could not start');
+      return undefined;
+    });
     const sup = startSupervisor({
       rt,
       log,
       notify: systemdNotify,
+      ...(notifier ? { notifier } : {}),
       ...(advertiser ? { advertiser } : {}),
       ...(web ? { web } : {}),
     });

@@ -1,0 +1,65 @@
+// The supervisor's events: an app failing and recovering (from the failure tracker), and
+// what each pass has to tell (recipes, updates, the data disk); an OS rollback once, at start.
+// They go to the notifier, which writes the event log and tells the channels.
+import { statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { readEvents } from '../events/log.js';
+import type { EventKind } from '../events/types.js';
+import type { Notifications } from '../notify/notifier.js';
+import { readOsFactsQuick } from '../os/facts.js';
+import { osStatus } from '../os/status.js';
+import type { Applied, Runtime } from '../runtime.js';
+import { FIRST_PASS, type PassMemory, passEvents } from './tell.js';
+
+export interface SupervisorEvents {
+  appChanged(app: string, change: 'failing' | 'recovered', reason?: string): void;
+  afterPass(r: Applied): Promise<void>;
+  /** At start: an OS rollback that has not been told yet. */
+  atStart(): Promise<void>;
+}
+
+export function supervisorEvents(rt: Runtime, log: Logger, notifier: Notifications | undefined): SupervisorEvents {
+  let memory: PassMemory = FIRST_PASS;
+  const emit = (kind: EventKind, subject: string, detail?: string) =>
+    notifier
+      ?.emit(kind, subject, detail)
+      .catch((err: Error) => log.warn({ error: err.message, kind }, 'cannot record an event'));
+
+  return {
+    appChanged(app, change, reason) {
+      void emit(change === 'failing' ? 'app-failed' : 'app-recovered', app, reason);
+    },
+    async afterPass(r) {
+      if (!notifier) return;
+      const diagnostics = await notifier.reload();
+      for (const d of diagnostics) log.error({ file: d.file, line: d.line }, `notify settings: ${d.message}`);
+      const fs = await statfs(rt.config.dataDir).catch(() => undefined);
+      const disk = fs && {
+        path: rt.config.dataDir,
+        freeBytes: fs.bavail * fs.bsize,
+        totalBytes: fs.blocks * fs.bsize,
+      };
+      const { told, memory: next } = passEvents(memory, {
+        recipes: r.recipes.results,
+        done: r.result.done,
+        ...(disk ? { disk } : {}),
+      });
+      memory = next;
+      for (const t of told) await emit(t.kind, t.subject, t.detail);
+    },
+    async atStart() {
+      if (!notifier) return;
+      const os = await readOsFactsQuick({
+        release: rt.config.os.release,
+        espDir: rt.config.os.espDir,
+        stateDir: join(rt.config.dataDir, 'os'),
+      }).catch(() => undefined);
+      const back = os && osStatus(os).rolledBack;
+      if (!back) return;
+      const told = await readEvents(rt.config.dataDir);
+      if (!told.some((e) => e.kind === 'os-rolled-back' && e.subject === back.from))
+        await emit('os-rolled-back', back.from, back.reason);
+    },
+  };
+}
