@@ -14,6 +14,9 @@ export default defineConfig({
           // Pure: no host tools. An empty PATH makes a test that runs one fail here, at once,
           // instead of passing only on machines that have it (such a test goes to test/host/).
           env: { PATH: '' },
+          // Pure code with its dependencies passed in (no module-level state): the files share
+          // their workers' module cache, which halves the tier's time.
+          isolate: false,
         },
       },
       // Host tools (systemd-analyze, tar, the image build's cache), no service manager.
