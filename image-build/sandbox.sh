@@ -5,8 +5,10 @@
 # podman containers. The appliance sits on a veth link from this host, in the first
 # documentation range (RFC 5737) that no route of this host uses, so its Samba, DLNA and
 # web apps never take this host's ports and the host's own networks are not shadowed.
-# Everything lives under $BERTH_SANDBOX (default /var/tmp/berth-sandbox); the host's own
-# services and /etc are not touched.
+# Everything lives under $BERTH_SANDBOX (default /var/tmp/berth-sandbox), containers in
+# a podman store of its own there (images are read from the host's store); the host's own
+# services and /etc are not touched. Another sandbox (npm test's) sets BERTH_SANDBOX,
+# BERTH_SANDBOX_NETNS and BERTH_SANDBOX_LINK, so neither tears the other down.
 #
 #   sandbox.sh [up]        install what is missing, build, start, show berth status
 #   sandbox.sh berth ARGS  run the berth CLI inside the sandbox (e.g. berth status)
@@ -15,13 +17,18 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SB=${BERTH_SANDBOX:-/var/tmp/berth-sandbox}
 PIDFILE=$SB/manager.pid
-NETNS=berth-sandbox
+NETNS=${BERTH_SANDBOX_NETNS:-berth-sandbox}
+# The veth pair: HOST_IF on this host, APP_IF in the namespace (interface names: 15 bytes).
+LINK=${BERTH_SANDBOX_LINK:-bsb}
+HOST_IF=$LINK-host APP_IF=$LINK-app
+[ "${#APP_IF}" -le 15 ] && [ "${#HOST_IF}" -le 15 ] || { echo "berth: BERTH_SANDBOX_LINK=$LINK is too long for an interface name" >&2; exit 2; }
+netns_exists() { ip netns list | awk '{print $1}' | grep -qxF "$NETNS"; }
 
 # The /24 for the link: one that overlaps nothing this host routes (or the one in use).
 pick_subnet() {
   local used; used=$(ip -4 route show | awk '{print $1}')
   for net in 198.51.100 203.0.113 192.0.2; do
-    if ip -4 addr show dev bsb-host 2>/dev/null | grep -q "inet $net\."; then echo "$net"; return; fi
+    if ip -4 addr show dev "$HOST_IF" 2>/dev/null | grep -q "inet $net\."; then echo "$net"; return; fi
     echo "$used" | grep -q "^$net\." || { echo "$net"; return; }
   done
   echo "berth: no free documentation range (198.51.100/24, 203.0.113/24, 192.0.2/24) for the sandbox link" >&2
@@ -34,11 +41,12 @@ BCAST=$NET.255
 
 sandbox_env() {
   export XDG_RUNTIME_DIR=$SB/run XDG_CONFIG_HOME=$SB/config HOME=$SB
-  export CONTAINERS_CONF=$SB/containers.conf DBUS_SESSION_BUS_ADDRESS=unix:path=$SB/run/bus
+  export CONTAINERS_CONF=$SB/containers.conf CONTAINERS_STORAGE_CONF=$SB/storage.conf
+  export DBUS_SESSION_BUS_ADDRESS=unix:path=$SB/run/bus
   export BERTH_USER=1 BERTH_RECIPES_DIR=$SB/recipes BERTH_DATA_DIR=$SB/data
   export BERTH_UNIT_DIR=$SB/config/systemd/user BERTH_ALLOWED_ROOTS=$SB/srv BERTH_SOCKET=$SB/run/berth/control.sock
   # The appliance announces its services on its link to this host only.
-  export BERTH_ADVERTISE_INTERFACES=${BERTH_ADVERTISE_INTERFACES:-bsb-app} BERTH_HOSTNAME=${BERTH_HOSTNAME:-berth-sandbox}
+  export BERTH_ADVERTISE_INTERFACES=${BERTH_ADVERTISE_INTERFACES:-$APP_IF} BERTH_HOSTNAME=${BERTH_HOSTNAME:-berth-sandbox}
   # The status page on port 80 of the sandbox's own network namespace, as on the appliance.
   export BERTH_WEB=80
 }
@@ -46,20 +54,55 @@ running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 in_ns() { sandbox_env; nsenter -t "$(cat "$PIDFILE")" -m -n -- "$@"; }
 
 net_up() {
-  ip netns list | grep -qw "$NETNS" && return 0
+  netns_exists && return 0
   ip netns add "$NETNS"
-  ip link add bsb-host type veth peer name bsb-app netns "$NETNS"
-  ip addr add "$HOST_IP/24" dev bsb-host && ip link set bsb-host up
-  ip netns exec "$NETNS" sh -c "ip link set lo up && ip addr add $APP_IP/24 brd $BCAST dev bsb-app \
-    && ip link set bsb-app up && ip route add default via $HOST_IP dev bsb-app"
+  ip link add "$HOST_IF" type veth peer name "$APP_IF" netns "$NETNS"
+  ip addr add "$HOST_IP/24" dev "$HOST_IF" && ip link set "$HOST_IF" up
+  ip netns exec "$NETNS" sh -c "ip link set lo up && ip addr add $APP_IP/24 brd $BCAST dev $APP_IF \
+    && ip link set $APP_IF up && ip route add default via $HOST_IP dev $APP_IF"
 }
 berth() { in_ns node "$REPO/dist/cli/main.js" "$@"; }
+
+# The manager's own cgroup, named after its namespace: a user manager takes the cgroup it
+# starts in as its root, so two started from the same one share their units' cgroups
+# (app.slice/berth-APP.service), and stopping an app in one sandbox kills the other's app of
+# the same name. `sh -c "$OWN_CGROUP" sh NAME join|remove`, in a private mount namespace:
+# systemd's v1 hierarchy where there is one, and the v2 one (mounted for the moment if it
+# is not), since systemd reads its place from either.
+OWN_CGROUP='
+  v2=/sys/fs/cgroup mounted=
+  if [ ! -f $v2/cgroup.controllers ]; then
+    v2=/sys/fs/cgroup/unified
+    if [ ! -f $v2/cgroup.controllers ]; then
+      v2=$(mktemp -d) && mount -t cgroup2 none "$v2" && mounted=$v2 || { rmdir "$v2"; v2=; }
+    fi
+  fi
+  for h in /sys/fs/cgroup/systemd "$v2"; do
+    [ -d "$h" ] || continue
+    if [ "$2" = join ]; then mkdir -p "$h/$1" && echo $$ > "$h/$1/cgroup.procs" || exit 1
+    else find "$h/$1" -depth -type d -exec rmdir {} + 2>/dev/null; fi
+  done
+  [ -z "$mounted" ] || { umount "$mounted" && rmdir "$mounted"; }
+'
+
+# The sandbox's own podman store: its containers (named berth-APP, started with --replace)
+# never meet another sandbox's or the tests', and images come read-only from the host's store.
+podman_store() {
+  local graphroot driver
+  graphroot=$(podman info --format '{{.Store.GraphRoot}}')
+  driver=$(podman info --format '{{.Store.GraphDriverName}}')
+  { cat "$REPO/image-build/containers-host.conf"
+    printf '\n[network]\nnetwork_backend = "netavark"\nnetwork_config_dir = "%s"\n' "$SB/networks"
+  } > "$SB/containers.conf"
+  printf '[storage]\ndriver = "%s"\ngraphroot = "%s"\nrunroot = "%s"\n\n[storage.options]\nadditionalimagestores = ["%s"]\n' \
+    "$driver" "$SB/storage" "$SB/run/storage" "$graphroot" > "$SB/storage.conf"
+}
 
 up() {
   bash "$REPO/image-build/install-deps.sh"
   (cd "$REPO" && npm run --silent build && bash image-build/build-images.sh)
   mkdir -p "$SB"/{config/systemd/user,data,recipes,srv/media}
-  cp "$REPO/image-build/containers-host.conf" "$SB/containers.conf"
+  podman_store
   # The shipped recipes, with the media root moved into the sandbox. A recipe the user has
   # not edited (equal to the pristine copy in .shipped/) follows the shipped version.
   mkdir -p "$SB/.shipped"
@@ -79,9 +122,9 @@ up() {
     sandbox_env
     net_up
     [ -d /run/systemd ] || mkdir -p /run/systemd
-    setsid nsenter --net=/run/netns/$NETNS unshare -m --propagation private sh -c \
-      'mount -t tmpfs -o mode=0755 tmpfs /run/systemd && mkdir -p /run/systemd/system && exec /lib/systemd/systemd --user' \
-      > "$SB/manager.log" 2>&1 < /dev/null &
+    setsid nsenter --net=/run/netns/$NETNS unshare -m --propagation private sh -c "$OWN_CGROUP"'
+      mount -t tmpfs -o mode=0755 tmpfs /run/systemd && mkdir -p /run/systemd/system && exec /lib/systemd/systemd --user' \
+      sh "$NETNS" join > "$SB/manager.log" 2>&1 < /dev/null &
     echo $! > "$PIDFILE"
     for _ in $(seq 1 100); do in_ns systemctl --user show-environment >/dev/null 2>&1 && break; sleep 0.1; done
   fi
@@ -150,8 +193,9 @@ down() {
     for _ in $(seq 1 50); do running || break; sleep 0.1; done
   fi
   rm -f "$PIDFILE"
+  unshare -m --propagation private sh -c "$OWN_CGROUP" sh "$NETNS" remove || true
   ip netns del "$NETNS" 2>/dev/null || true
-  ip link del bsb-host 2>/dev/null || true
+  ip link del "$HOST_IF" 2>/dev/null || true
   echo "berth: sandbox stopped; data kept in $SB/data"
 }
 

@@ -17,8 +17,35 @@ export interface ConvertContext {
   /** The project's name: Compose's `name:`, or the file's directory name. Its networks are named after it. */
   project: string;
   locate(path: Path): { line: number; col: number } | undefined;
+  /** Where env files may be read from, as real paths (their text is copied into the recipes). */
+  envFilePlaces: EnvFilePlaces;
+  /** A file's real path (links resolved), or undefined when it does not exist. */
+  realPath(path: string): string | undefined;
   /** An env_file's text, or undefined when it cannot be read. */
   readFile(path: string): string | undefined;
+}
+
+export interface EnvFilePlaces {
+  /** The compose file's folder. */
+  dir: string;
+  allowedRoots: readonly string[];
+  /** berth's data dir: apps' own files and generated secrets, never copied anywhere. */
+  dataDir: string;
+}
+
+const under = (path: string, root: string) =>
+  root === '/' || path === root || path.startsWith(`${root.replace(/\/+$/, '')}/`);
+
+/**
+ * Why an env file (by its real path) may not be copied into a recipe, or undefined when it
+ * may: only from the compose file's folder or under the allowed roots, never from berth's
+ * data dir (an `env_file: ../../apps/vault/.secrets/env` would copy another app's secret).
+ */
+export function envFileRefusal(real: string, places: EnvFilePlaces): string | undefined {
+  if (under(real, places.dataDir))
+    return `is in berth's data dir (${places.dataDir}), where apps keep their own files and secrets: it is never copied into a recipe`;
+  if (under(real, places.dir) || places.allowedRoots.some((r) => under(real, r))) return undefined;
+  return `is outside the compose file's folder (${places.dir}) and the allowed roots (${places.allowedRoots.join(', ')}): copy it next to the compose file`;
 }
 
 export interface ConvertedApp {
@@ -185,7 +212,10 @@ const RULES: Record<string, Rule> = {
     const files = (Array.isArray(v) ? v : [v]).map((f): Obj => (isObj(f) ? f : { path: f }));
     files.forEach((f, i) => {
       const path = String(f.path);
-      const text = ctx.readFile(isAbsolute(path) ? path : join(ctx.dir, path));
+      const real = ctx.realPath(isAbsolute(path) ? path : join(ctx.dir, path));
+      const refused = real === undefined ? undefined : envFileRefusal(real, ctx.envFilePlaces);
+      if (refused) return s.say('error', ['env_file', i], `the env file ${path} ${refused}`);
+      const text = real === undefined ? undefined : ctx.readFile(real);
       if (text === undefined) {
         if (f.required !== false) s.say('error', ['env_file', i], `the env file ${path} cannot be read`);
         return;
@@ -558,8 +588,8 @@ function volume(s: Svc, m: unknown, i: number, ctx: ConvertContext): void {
     s.say('loud', key, `mounts the container engine's socket ${src}: full control of the host`);
     return s.say('error', key, 'the container engine socket cannot be given to an app by a recipe');
   }
-  const under = src && ctx.allowedRoots.find((r) => src === r || src.startsWith(`${r}/`));
-  if (!src || !under)
+  const inside = src && ctx.allowedRoots.find((r) => under(src, r));
+  if (!src || !inside)
     return s.say(
       'error',
       key,

@@ -1,6 +1,6 @@
 // berth import compose: load (parse, interpolate, schema), convert, then check the recipes
 // as `berth validate` would beside the recipes already there; write all of them, or none.
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { link, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -40,6 +40,16 @@ export async function importCompose(file: string, opts: ImportOptions): Promise<
   }
 }
 
+const tryOr = <T>(f: () => T): T | undefined => {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+};
+/** A place's real path when it exists (a root reached by a link is where the link points). */
+const realOr = (p: string) => tryOr(() => realpathSync(p)) ?? p;
+
 async function importUnguarded(file: string, opts: ImportOptions): Promise<ImportResult> {
   const loaded = await loadCompose(file, {
     ...(opts.envFiles ? { envFiles: opts.envFiles } : {}),
@@ -61,13 +71,13 @@ async function importUnguarded(file: string, opts: ImportOptions): Promise<Impor
     allowedRoots: opts.ctx.allowedRoots,
     project,
     locate: loaded.locate,
-    readFile: (p) => {
-      try {
-        return readFileSync(p, 'utf8');
-      } catch {
-        return undefined;
-      }
+    envFilePlaces: {
+      dir: realOr(dir),
+      allowedRoots: opts.ctx.allowedRoots.map(realOr),
+      dataDir: realOr(resolve(opts.ctx.dataDir)),
     },
+    realPath: (p) => tryOr(() => realpathSync(p)),
+    readFile: (p) => tryOr(() => readFileSync(p, 'utf8')),
   });
   const messages = [...loaded.messages, ...converted.messages];
 

@@ -7,6 +7,8 @@ export interface Interpolated {
   value: string;
   /** Variables used that are not set (Compose warns and uses ''). */
   unset: string[];
+  /** Variables whose values went into the result. */
+  used: string[];
   error?: string;
 }
 
@@ -17,9 +19,14 @@ const MAX_DEPTH = 16;
 
 export function interpolate(text: string, vars: Vars, depth = 0): Interpolated {
   if (depth > MAX_DEPTH)
-    return { value: '', unset: [], error: `variables nest deeper than ${MAX_DEPTH} levels` };
+    return { value: '', unset: [], used: [], error: `variables nest deeper than ${MAX_DEPTH} levels` };
   let out = '';
   const unset: string[] = [];
+  const used: string[] = [];
+  const take = (name: string) => {
+    used.push(name);
+    return vars.get(name)!;
+  };
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (c !== '$') {
@@ -34,30 +41,39 @@ export function interpolate(text: string, vars: Vars, depth = 0): Interpolated {
     }
     if (next === '{') {
       const end = closing(text, i + 2);
-      if (end < 0) return { value: out, unset, error: `'\${' is not closed in ${JSON.stringify(text)}` };
+      if (end < 0)
+        return { value: out, unset, used, error: `'\${' is not closed in ${JSON.stringify(text)}` };
       const inner = text.slice(i + 2, end);
       const name = NAME.exec(inner)?.[0];
       if (!name)
-        return { value: out, unset, error: `'\${${inner}}' is not a variable (use $$ for a literal $)` };
+        return {
+          value: out,
+          unset,
+          used,
+          error: `'\${${inner}}' is not a variable (use $$ for a literal $)`,
+        };
       const rest = inner.slice(name.length);
       const set = vars.has(name);
       const val = vars.get(name) ?? '';
       const op = /^(:?[-?+])/.exec(rest)?.[1];
-      if (rest !== '' && !op) return { value: out, unset, error: `'\${${inner}}' has an unknown modifier` };
+      if (rest !== '' && !op)
+        return { value: out, unset, used, error: `'\${${inner}}' has an unknown modifier` };
       const arg = op ? rest.slice(op.length) : '';
       const sub = op ? interpolate(arg, vars, depth + 1) : undefined;
-      if (sub?.error) return { value: out, unset, error: sub.error };
+      if (sub?.error) return { value: out, unset, used, error: sub.error };
       const empty = op?.startsWith(':') ? !set || val === '' : !set;
-      if (op === ':-' || op === '-') out += empty ? sub!.value : val;
-      else if (op === ':+' || op === '+') out += empty ? '' : sub!.value;
+      const from = (r: Interpolated) => {
+        used.push(...r.used);
+        return r.value;
+      };
+      if (op === ':-' || op === '-') out += empty ? from(sub!) : take(name);
+      else if (op === ':+' || op === '+') out += empty ? '' : from(sub!);
       else if (op === ':?' || op === '?') {
         if (empty)
-          return { value: out, unset, error: `${name} is required: ${sub!.value || 'it is not set'}` };
-        out += val;
-      } else {
-        if (!set) unset.push(name);
-        out += val;
-      }
+          return { value: out, unset, used, error: `${name} is required: ${sub!.value || 'it is not set'}` };
+        out += take(name);
+      } else if (set) out += take(name);
+      else unset.push(name);
       i = end;
       continue;
     }
@@ -66,11 +82,11 @@ export function interpolate(text: string, vars: Vars, depth = 0): Interpolated {
       out += '$';
       continue;
     }
-    if (!vars.has(name)) unset.push(name);
-    out += vars.get(name) ?? '';
+    if (vars.has(name)) out += take(name);
+    else unset.push(name);
     i += name.length;
   }
-  return { value: out, unset };
+  return { value: out, unset, used };
 }
 
 /** The index of the } that closes a ${ opened before start, counting nested ${…}. */

@@ -88,7 +88,12 @@ export async function loadCompose(
     for (const e of parsed.errors) messages.push({ level: 'error', file: f, line: e.line, text: e.message });
     for (const [k, v] of parsed.vars) vars.set(k, v);
   }
-  for (const [k, v] of Object.entries(opts.env ?? process.env)) if (v !== undefined) vars.set(k, v);
+  const fromEnv = new Set<string>();
+  for (const [k, v] of Object.entries(opts.env ?? process.env))
+    if (v !== undefined) {
+      vars.set(k, v);
+      fromEnv.add(k);
+    }
 
   const lc = new LineCounter();
   const doc = parseDocument(text, {
@@ -110,9 +115,19 @@ export async function loadCompose(
       if (typeof node.value !== 'string' || !node.value.includes('$')) return;
       const r = interpolate(node.value, vars);
       for (const u of r.unset) unset.add(u);
-      if (r.error)
-        messages.push({ level: 'error', file, ...(node.range ? at(node.range[0]) : {}), text: r.error });
+      const where = node.range ? at(node.range[0]) : {};
+      if (r.error) messages.push({ level: 'error', file, ...where, text: r.error });
       else node.value = r.value;
+      // A value from this command's environment (a shell's secret, say) lands in the recipe:
+      // named, never shown.
+      const named = [...new Set(r.used.filter((u) => fromEnv.has(u)))];
+      if (named.length && !r.error)
+        messages.push({
+          level: 'warning',
+          file,
+          ...where,
+          text: `the value of ${named.join(', ')} was taken from the environment of this command (not shown here) into the recipe: check that it belongs there`,
+        });
     },
   });
   for (const u of unset)

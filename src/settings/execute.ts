@@ -3,13 +3,14 @@
 // chage expires the one-time one. Each step stands alone: one that fails is reported and
 // the others still run. Files are written whole or not at all.
 import { randomInt } from 'node:crypto';
+import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { atomicWrite } from '../exec/files.js';
 import { type Runner, spawnRunner } from '../podman/podman.js';
 import { type ImportRecord } from './plan.js';
 import { sha256 } from './folder.js';
-import type { SettingsStep } from './steps.js';
+import type { SettingsStep, SettingsStepKind } from './steps.js';
 
 export interface SettingsSystem {
   /** '/' on the appliance. */
@@ -47,6 +48,8 @@ export interface SettingsContext {
   pathOf(file: string): string;
   /** Updated as steps succeed. */
   record: ImportRecord;
+  /** Set once root's password was set from the partition in this import. */
+  passwordSet?: boolean;
   now: Date;
 }
 
@@ -92,10 +95,13 @@ async function setTimezone(ctx: SettingsContext, zone: string): Promise<void> {
   await atomicWrite(join(root, 'etc/timezone'), `${zone}\n`, 0o644);
 }
 
-/** Overwrites the clear text in place first, so it is not left in the FAT's free clusters. */
+/**
+ * Overwrites the clear text in place first, so it is not left in the FAT's free clusters; a
+ * link is never followed. The comment left says whether the password was taken.
+ */
 async function erasePassword(ctx: SettingsContext, file: string): Promise<void> {
   const path = ctx.pathOf(file);
-  const fh = await open(path, 'r+');
+  const fh = await open(path, constants.O_RDWR | constants.O_NOFOLLOW);
   try {
     const { size } = await fh.stat();
     await fh.write(Buffer.alloc(size, 0x20), 0, size, 0);
@@ -104,88 +110,105 @@ async function erasePassword(ctx: SettingsContext, file: string): Promise<void> 
     await fh.close();
   }
   const day = ctx.now.toISOString().slice(0, 10);
-  const text =
-    `# root's password was set from this file on ${day}, and then erased from it.\r\n` +
-    '# To change it, write a new password on a line of its own below (8 characters or more).\r\n';
+  const what = ctx.passwordSet
+    ? `# root's password was set from this file on ${day}, and then erased from it.\r\n`
+    : `# What was written here was not taken as root's password (REPORT.txt says why) and was erased on ${day}.\r\n`;
+  const text = `${what}# To change it, write a new password on a line of its own below (8 characters or more, not starting with #).\r\n`;
   await atomicWrite(path, text, 0o644);
   ctx.record.files[file] = sha256(text);
 }
 
-async function runStep(ctx: SettingsContext, s: SettingsStep): Promise<void> {
-  const { system: sys, record } = ctx;
-  const root = sys.root;
-  switch (s.kind) {
-    case 'set-hostname':
-      await setHostname(ctx, s.name);
-      record.files[s.file] = s.hash;
-      return;
-    case 'set-timezone':
-      await setTimezone(ctx, s.zone);
-      record.files[s.file] = s.hash;
-      return;
-    case 'set-password':
-      if (ctx.password === undefined) throw new Error('no password was read');
-      // Nothing is recorded of the clear text, not even its hash: erase-password records the erased file.
-      await setRootPassword(sys, ctx.password);
-      return;
-    case 'erase-password':
-      return erasePassword(ctx, s.file);
-    case 'write-keys':
-      await atomicWrite(
-        join(root, KEYS_FILE),
-        `# Taken from the BERTH partition (${s.file}) by berth; change them there.\n${s.keys.map((k) => `${k}\n`).join('')}`,
-        0o644,
-      );
-      record.files[s.file] = s.hash;
-      return;
-    case 'ssh-password-login':
-      if (s.on)
-        await atomicWrite(
-          join(root, PASSWORD_LOGIN_CONF),
-          '# Written by berth: berth/ssh-password-login on the BERTH partition says yes.\nPasswordAuthentication yes\nPermitRootLogin yes\n',
-          0o644,
-        );
-      else await rm(join(root, PASSWORD_LOGIN_CONF), { force: true });
-      if (sys.live) await run(sys, ['systemctl', 'try-reload-or-restart', 'ssh.service']);
-      return;
-    case 'import-recipe': {
-      const text = ctx.texts.get(s.file);
-      if (text === undefined) throw new Error('the recipe was not read');
-      await atomicWrite(join(ctx.recipesDir, s.dest), text, 0o644);
-      record.files[s.file] = s.hash;
-      record.recipes[s.dest] = { file: s.file, hash: s.hash };
-      return;
-    }
-    case 'remove-recipe':
-    case 'forget-recipe':
-      if (s.kind === 'remove-recipe') await rm(join(ctx.recipesDir, s.dest), { force: true });
-      delete record.recipes[s.dest];
-      delete record.files[s.file];
-      return;
-    case 'one-time-password': {
-      const pw = sys.randomPassword();
-      await setRootPassword(sys, pw);
-      await run(sys, ['chage', '-R', root, '-d', '0', 'root']);
-      await mkdir(dirname(join(root, ONE_TIME_ISSUE)), { recursive: true });
-      await atomicWrite(
-        join(root, ONE_TIME_ISSUE),
-        `  First login: root, one-time password  ${pw}\n  (you choose your own password right after; SSH takes keys only)\n\n`,
-        0o600,
-      );
-      record.oneTimeIssued = true;
-      return;
-    }
-    case 'retire-one-time-password':
-      await rm(join(root, ONE_TIME_ISSUE), { force: true });
-      return;
-  }
+async function writeKeys(ctx: SettingsContext, s: Step<'write-keys'>): Promise<void> {
+  await atomicWrite(
+    join(ctx.system.root, KEYS_FILE),
+    `# Taken from the BERTH partition (${s.file}) by berth; change them there.\n${s.keys.map((k) => `${k}\n`).join('')}`,
+    0o644,
+  );
+  ctx.record.files[s.file] = s.hash;
 }
 
-/** Steps that were planned on the password being set: not run when setting it failed. */
+async function sshPasswordLogin(ctx: SettingsContext, on: boolean): Promise<void> {
+  const sys = ctx.system;
+  if (on)
+    await atomicWrite(
+      join(sys.root, PASSWORD_LOGIN_CONF),
+      '# Written by berth: berth/ssh-password-login on the BERTH partition says yes.\nPasswordAuthentication yes\nPermitRootLogin yes\n',
+      0o644,
+    );
+  else await rm(join(sys.root, PASSWORD_LOGIN_CONF), { force: true });
+  if (sys.live) await run(sys, ['systemctl', 'try-reload-or-restart', 'ssh.service']);
+}
+
+async function importRecipe(ctx: SettingsContext, s: Step<'import-recipe'>): Promise<void> {
+  const text = ctx.texts.get(s.file);
+  if (text === undefined) throw new Error('the recipe was not read');
+  await atomicWrite(join(ctx.recipesDir, s.dest), text, 0o644);
+  ctx.record.files[s.file] = s.hash;
+  ctx.record.recipes[s.dest] = { file: s.file, hash: s.hash };
+}
+
+function forgetRecipe(ctx: SettingsContext, s: { file: string; dest: string }): void {
+  delete ctx.record.recipes[s.dest];
+  delete ctx.record.files[s.file];
+}
+
+async function oneTimePasswordStep(ctx: SettingsContext): Promise<void> {
+  const sys = ctx.system;
+  const pw = sys.randomPassword();
+  await setRootPassword(sys, pw);
+  await run(sys, ['chage', '-R', sys.root, '-d', '0', 'root']);
+  await mkdir(dirname(join(sys.root, ONE_TIME_ISSUE)), { recursive: true });
+  await atomicWrite(
+    join(sys.root, ONE_TIME_ISSUE),
+    `  First login: root, one-time password  ${pw}\n  (you choose your own password right after; SSH takes keys only)\n\n`,
+    0o600,
+  );
+  ctx.record.oneTimeIssued = true;
+}
+
+type Step<K extends SettingsStepKind> = Extract<SettingsStep, { kind: K }>;
+/** One handler per step kind: a new kind without one does not compile. */
+export type SettingsHandlers = {
+  [K in SettingsStepKind]: (ctx: SettingsContext, s: Step<K>) => Promise<void>;
+};
+
+const HANDLERS: SettingsHandlers = {
+  'set-hostname': async (ctx, s) => {
+    await setHostname(ctx, s.name);
+    ctx.record.files[s.file] = s.hash;
+  },
+  'set-timezone': async (ctx, s) => {
+    await setTimezone(ctx, s.zone);
+    ctx.record.files[s.file] = s.hash;
+  },
+  'set-password': async (ctx) => {
+    if (ctx.password === undefined) throw new Error('no password was read');
+    // Nothing is recorded of the clear text, not even its hash: erase-password records the erased file.
+    await setRootPassword(ctx.system, ctx.password);
+    ctx.passwordSet = true;
+  },
+  'erase-password': (ctx, s) => erasePassword(ctx, s.file),
+  'write-keys': writeKeys,
+  'ssh-password-login': (ctx, s) => sshPasswordLogin(ctx, s.on),
+  'import-recipe': importRecipe,
+  'remove-recipe': async (ctx, s) => {
+    await rm(join(ctx.recipesDir, s.dest), { force: true });
+    forgetRecipe(ctx, s);
+  },
+  'forget-recipe': async (ctx, s) => forgetRecipe(ctx, s),
+  'one-time-password': oneTimePasswordStep,
+  'retire-one-time-password': (ctx) => rm(join(ctx.system.root, ONE_TIME_ISSUE), { force: true }),
+};
+
+const runStep = <K extends SettingsStepKind>(ctx: SettingsContext, s: Step<K>): Promise<void> =>
+  (HANDLERS[s.kind] as (ctx: SettingsContext, s: Step<K>) => Promise<void>)(ctx, s);
+
+/**
+ * Steps that were planned on the password being set: not run when setting it failed. The
+ * password files are erased all the same: a clear text never stays on the partition.
+ */
 const NEEDS_PASSWORD = (s: SettingsStep) =>
-  s.kind === 'erase-password' ||
-  s.kind === 'retire-one-time-password' ||
-  (s.kind === 'ssh-password-login' && s.on);
+  s.kind === 'retire-one-time-password' || (s.kind === 'ssh-password-login' && s.on);
 
 export async function executeSettings(
   steps: readonly SettingsStep[],

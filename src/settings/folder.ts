@@ -50,6 +50,8 @@ export interface SettingsFolder {
   seen: string[];
   /** No berth/ folder (or the partition is not mounted): nothing may be taken as deleted. */
   missing: boolean;
+  /** Every regular password file, the one read and any other (all are erased); hash: of its text, when small enough. */
+  passwordFiles: { shown: string; path: string; hash?: string }[];
 }
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -93,6 +95,7 @@ export async function readFolder(dir: string, shownDir = 'berth'): Promise<Setti
     ignored: [],
     seen: [],
     missing: false,
+    passwordFiles: [],
   };
   const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err;
@@ -115,6 +118,7 @@ export async function readFolder(dir: string, shownDir = 'berth'): Promise<Setti
       (n) => e.name.toLowerCase() === n || e.name.toLowerCase() === `${n}.txt`,
     );
     if (setting) {
+      if (setting === 'password') await notePasswordFile(join(dir, e.name), shown, out);
       if (out.settings[setting]) {
         out.problems.push({
           file: shown,
@@ -132,6 +136,17 @@ export async function readFolder(dir: string, shownDir = 'berth'): Promise<Setti
     }
   }
   return out;
+}
+
+async function notePasswordFile(path: string, shown: string, out: SettingsFolder): Promise<void> {
+  const st = await lstat(path);
+  if (!st.isFile()) return;
+  const small = st.size <= MAX_SETTING_BYTES;
+  out.passwordFiles.push({
+    shown,
+    path,
+    ...(small ? { hash: sha256((await readFile(path)).toString('utf8')) } : {}),
+  });
 }
 
 async function readRecipes(dir: string, shownDir: string, out: SettingsFolder): Promise<void> {

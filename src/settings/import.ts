@@ -150,6 +150,16 @@ export async function importSettings(opts: {
     ...(hostname ? { hostname } : {}),
     ...(timezone ? { timezone } : {}),
     ...(password ? { password: { ...password, value: true as const } } : {}),
+    passwordFiles: folder.passwordFiles.map((f) => ({
+      file: f.shown,
+      ...(f.hash !== undefined ? { hash: f.hash } : {}),
+      found:
+        password?.file === f.shown
+          ? 'taken'
+          : problems.some((p) => p.file === f.shown)
+            ? 'not-taken'
+            : 'comments-only',
+    })),
     ...(keys ? { keys } : {}),
     ...(sshPasswordLogin ? { sshPasswordLogin } : {}),
     recipes,

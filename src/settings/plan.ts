@@ -2,7 +2,7 @@
 // what the machine has, in; the steps that bring the machine up to date, out. A file is
 // imported only when it changed since it was last imported, so a setting changed on the
 // machine itself is not undone at every boot.
-import type { SettingsStep } from './steps.js';
+import type { PasswordFound, SettingsStep } from './steps.js';
 
 export interface Sourced<T> {
   file: string;
@@ -28,6 +28,11 @@ export interface SettingsInput {
   timezone?: Sourced<string>;
   /** The password's value stays out of planning. */
   password?: Sourced<true>;
+  /**
+   * Every password file on the partition (`password`, `password.txt`, …), read or not, taken
+   * or not; hash: of its text, when it could be read.
+   */
+  passwordFiles?: { file: string; hash?: string; found: PasswordFound }[];
   keys?: Sourced<string[]>;
   sshPasswordLogin?: Sourced<boolean>;
   /** Every recipe file read from the partition; ok: it passed the same checks as `berth validate`. */
@@ -60,6 +65,21 @@ export interface SettingsPlan {
   notes: string[];
 }
 
+/**
+ * Every password file is overwritten, taken or not: one too short, given twice, starting with
+ * # or in a second file would otherwise stay in clear text. Only a file still holding the
+ * very text berth left in it last time is left alone.
+ */
+function erasePasswords(input: SettingsInput): SettingsStep[] {
+  const files = [...(input.passwordFiles ?? [])];
+  const taken = input.password?.file;
+  if (taken !== undefined && !files.some((f) => f.file === taken))
+    files.push({ file: taken, found: 'taken' });
+  return files
+    .filter((f) => f.file === taken || f.hash === undefined || input.last.files[f.file] !== f.hash)
+    .map((f) => ({ kind: 'erase-password', file: f.file, found: f.file === taken ? 'taken' : f.found }));
+}
+
 export function planSettings(input: SettingsInput): SettingsPlan {
   const steps: SettingsStep[] = [];
   const unchanged: string[] = [];
@@ -87,10 +107,8 @@ export function planSettings(input: SettingsInput): SettingsPlan {
 
   // A password on the partition is always new: once set, it is erased from there.
   const newPassword = Boolean(input.password);
-  if (input.password) {
-    steps.push({ kind: 'set-password', file: input.password.file });
-    steps.push({ kind: 'erase-password', file: input.password.file });
-  }
+  if (input.password) steps.push({ kind: 'set-password', file: input.password.file });
+  steps.push(...erasePasswords(input));
   const hasPassword = newPassword || input.local.rootPassword === 'set';
   // A first login for a machine given neither a password nor a key: once, at the first
   // import; a root the administrator locked later stays locked.

@@ -18,6 +18,12 @@ export interface ReportApp {
 /** Text from the partition could hold terminal escapes: shown as '?'. */
 export const printable = (line: string): string => line.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 
+/** A folder can hold any number of stray files: the report names this many, then counts the rest. */
+export const MAX_LISTED = 20;
+
+const capped = (names: readonly string[], max: number) =>
+  names.length > max ? `${names.slice(0, max).join(', ')} and ${names.length - max} more` : names.join(', ');
+
 export function renderReport(o: ImportOutcome, host: ReportHost, apps?: readonly ReportApp[]): string {
   const out: string[] = [];
   const when = o.at.replace('T', ' ').slice(0, 16);
@@ -57,7 +63,7 @@ export function renderReport(o: ImportOutcome, host: ReportHost, apps?: readonly
   if (o.ignored.length)
     out.push(
       '',
-      `Not settings berth knows, left alone: ${o.ignored.join(', ')} (see README.txt for the names)`,
+      `Not settings berth knows, left alone: ${capped(o.ignored, MAX_LISTED)} (see README.txt for the names)`,
     );
   if (apps) {
     out.push('', 'Apps');

@@ -5,8 +5,11 @@ export type SettingsStep =
   | { kind: 'set-hostname'; file: string; hash: string; name: string }
   | { kind: 'set-timezone'; file: string; hash: string; zone: string }
   | { kind: 'set-password'; file: string }
-  /** Overwrites the plain-text password on the partition, then leaves a comment in its place. */
-  | { kind: 'erase-password'; file: string }
+  /**
+   * Overwrites a password file on the partition, then leaves a comment in its place: every
+   * one, at every boot, whether its password was taken or not (a clear text never stays there).
+   */
+  | { kind: 'erase-password'; file: string; found: PasswordFound }
   | { kind: 'write-keys'; file: string; hash: string; keys: string[] }
   | { kind: 'ssh-password-login'; on: boolean }
   | { kind: 'import-recipe'; file: string; hash: string; dest: string }
@@ -20,6 +23,17 @@ export type SettingsStep =
 
 export type SettingsStepKind = SettingsStep['kind'];
 
+/** What a password file held: a password that was taken, one that was not, or only comments. */
+export type PasswordFound = 'taken' | 'not-taken' | 'comments-only';
+
+const ERASED: Record<PasswordFound, string> = {
+  taken: 'the plain-text password was erased from this partition',
+  'not-taken':
+    'its password was not taken (see below), and was erased from this partition all the same: write it again',
+  'comments-only':
+    'held no password line (a line starting with # is a comment), and was overwritten all the same',
+};
+
 /** One line per step, for REPORT.txt and the console. */
 export function describeSettingsStep(s: SettingsStep, recipesDir: string): string {
   switch (s.kind) {
@@ -30,7 +44,7 @@ export function describeSettingsStep(s: SettingsStep, recipesDir: string): strin
     case 'set-password':
       return `${s.file}: root's password was set`;
     case 'erase-password':
-      return `${s.file}: the plain-text password was erased from this partition`;
+      return `${s.file}: ${ERASED[s.found]}`;
     case 'write-keys':
       return `${s.file}: ${s.keys.length} SSH key${s.keys.length === 1 ? '' : 's'} may log in as root`;
     case 'ssh-password-login':

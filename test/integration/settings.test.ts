@@ -204,6 +204,7 @@ describe('berth settings import', () => {
       r.out,
       read(join(part, 'REPORT.txt')),
       read(join(dir, 'data/settings/last-import.json')),
+      read(join(part, 'password')), // not taken, and erased all the same
     ])
       expect(text).not.toContain('pw-twice');
   });

@@ -1,18 +1,43 @@
 #!/usr/bin/env bash
-# The sandbox stage of `npm test`: README's first command, run exactly as README gives it.
+# The sandbox stage of `npm test`: README's first command, run as README gives it.
 # It must come up with every shipped enabled app answering from this host (the web apps
 # over HTTP, Samba by share list and NetBIOS name), and `sandbox.sh down` must leave no
 # process, network namespace, link or container behind. Traffic goes only to the
 # sandbox's own namespace, on the link sandbox.sh made.
+# It is a sandbox of its own: its own directory (made fresh, with the shipped recipes),
+# network namespace, link and podman store, so a sandbox a person started with README's
+# first command, and the recipes they edited there, are neither used nor torn down.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-SB=${BERTH_SANDBOX:-/var/tmp/berth-sandbox}
+export BERTH_SANDBOX=${BERTH_SANDBOX_TEST:-/var/tmp/berth-sandbox-test}
+export BERTH_SANDBOX_NETNS=berth-sandbox-test BERTH_SANDBOX_LINK=bsbt
+SB=$BERTH_SANDBOX
 T0=$(date +%s)
 say() { echo "sandbox-test: [$(($(date +%s) - T0))s] $*"; }
 fail() { echo "sandbox-test: FAIL: $*" >&2; bash image-build/sandbox.sh down >/dev/null 2>&1; exit 1; }
 # Bounded retries: $1 tries, 1 s apart.
 retry() { local n=$1; shift; for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 1; done; return 1; }
 
+# A sandbox a person runs (README's first command, in its default place), if any: it must
+# run on as it was, with their recipes, whatever this test does.
+theirs=/var/tmp/berth-sandbox
+their_state() {
+  local pid apps
+  pid=$(cat "$theirs/manager.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null || return 0
+  apps=$(BERTH_SANDBOX=$theirs BERTH_SANDBOX_NETNS=berth-sandbox BERTH_SANDBOX_LINK=bsb \
+    bash image-build/sandbox.sh berth status --json 2>/dev/null | node -e '
+      const apps = JSON.parse(require("fs").readFileSync(0, "utf8"));
+      console.log(apps.map((a) => `${a.app} ${a.state} ${a.restarts}`).join(", "));')
+  printf 'manager %s, recipes %s, apps: %s' "$pid" \
+    "$(cat "$theirs"/recipes/*.yaml 2>/dev/null | sha256sum | cut -c1-16)" "${apps:-no answer}"
+}
+[ "$SB" != "$theirs" ] || { echo "sandbox-test: BERTH_SANDBOX_TEST must not be $theirs, README's sandbox" >&2; exit 2; }
+before=$(their_state)
+[ -z "$before" ] || say "a sandbox runs in $theirs ($before): it is left alone"
+
+# A run that was cut short is stopped first; then the directory starts fresh.
+bash image-build/sandbox.sh down >/dev/null 2>&1
+rm -rf "$SB" || fail "cannot remove $SB left by an earlier run"
 out=$(bash image-build/sandbox.sh 2>&1)
 rc=$?
 printf '%s\n' "$out" | sed 's/^/  | /'
@@ -40,8 +65,8 @@ pid=$(cat "$SB/manager.pid")
 bash image-build/sandbox.sh down || fail "sandbox.sh down failed"
 left=()
 kill -0 "$pid" 2>/dev/null && left+=("the manager (pid $pid)")
-ip netns list | grep -qw berth-sandbox && left+=("network namespace berth-sandbox")
-ip link show bsb-host >/dev/null 2>&1 && left+=("link bsb-host")
+ip netns list | awk '{print $1}' | grep -qxF "$BERTH_SANDBOX_NETNS" && left+=("network namespace $BERTH_SANDBOX_NETNS")
+ip link show "$BERTH_SANDBOX_LINK-host" >/dev/null 2>&1 && left+=("link $BERTH_SANDBOX_LINK-host")
 # Processes whose command line names the sandbox (the manager, conmon, berth), given a
 # few seconds to finish exiting. The pattern is read from a file, so grep does not find itself.
 pattern=$(mktemp)
@@ -57,9 +82,11 @@ retry 10 no_procs || true
 procs=$(sandbox_procs)
 [ -z "$procs" ] || left+=("processes: $procs")
 rm -f "$pattern"
-ctrs=$(CONTAINERS_CONF=$SB/containers.conf podman ps -a --format '{{.Names}}' \
+ctrs=$(CONTAINERS_CONF=$SB/containers.conf CONTAINERS_STORAGE_CONF=$SB/storage.conf podman ps -a --format '{{.Names}}' \
   --filter name='^berth-(hello-web|host-status|samba|minidlna|jellyfin)$' 2>/dev/null)
 [ -z "$ctrs" ] || left+=("containers: $ctrs")
 [ "${#left[@]}" -eq 0 ] || fail "left behind after down: ${left[*]}"
 say "down left nothing behind"
+after=$(their_state)
+[ "$after" = "$before" ] || fail "the sandbox in $theirs was changed: before: '${before:-not running}', after: '${after:-not running}'"
 say "ok"

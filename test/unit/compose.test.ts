@@ -1,33 +1,59 @@
 // berth import compose, piece by piece (interpolation, word splitting, ports, images, keys)
 // and whole (load → convert → recipes checked as `berth validate` checks them), with files
 // Compose rejects, hostile documents and secrets that must never be printed.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { convertCompose } from '../../src/compose/convert.js';
 import { port, qualifyImage } from '../../src/compose/convert.js';
 import { formatComposeMessage, importCompose } from '../../src/compose/import.js';
 import { interpolate } from '../../src/compose/interpolate.js';
 import { splitWords } from '../../src/compose/words.js';
+import type { CheckContext } from '../../src/recipe/check.js';
 import { CHECK_CTX } from '../helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'berth-compose-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 let n = 0;
-/** Writes a compose file (and .env) into a fresh dir; imports it into a fresh recipes dir. */
-async function imp(yaml: string, opts: { env?: string; out?: string; profiles?: string[] } = {}) {
+/**
+ * Writes a compose file (and .env, and other files beside it) into a fresh dir; imports it
+ * into a fresh recipes dir, with `procEnv` as the command's environment.
+ */
+async function imp(
+  yaml: string,
+  opts: {
+    env?: string;
+    out?: string;
+    profiles?: string[];
+    files?: Record<string, string>;
+    procEnv?: Record<string, string>;
+    ctx?: CheckContext;
+  } = {},
+) {
   const dir = join(work, `p${++n}`);
   mkdirSync(dir);
   writeFileSync(join(dir, 'compose.yaml'), yaml);
   if (opts.env) writeFileSync(join(dir, '.env'), opts.env);
+  for (const [name, text] of Object.entries(opts.files ?? {})) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
   const out = opts.out ?? join(dir, 'recipes');
   mkdirSync(out, { recursive: true });
   const r = await importCompose(join(dir, 'compose.yaml'), {
     outDir: out,
     profiles: opts.profiles ?? [],
-    ctx: CHECK_CTX,
-    env: {},
+    ctx: opts.ctx ?? CHECK_CTX,
+    env: opts.procEnv ?? {},
   });
   return { ...r, out, text: r.messages.map(formatComposeMessage).join('\n') };
 }
@@ -164,19 +190,18 @@ volumes:
   });
 
   it('never changes a meaning silently: read_only strings, clashing mount names, shared volumes, external networks, env file order', async () => {
-    const dir = join(work, 'envs');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'a.env'), 'X=1\nY=a\n');
-    writeFileSync(join(dir, 'b.env'), 'X=2\n');
-    let r = await imp(`services:
+    let r = await imp(
+      `services:
   a:
     image: x/y:1
-    env_file: [${join(dir, 'a.env')}, ${join(dir, 'b.env')}]
+    env_file: [a.env, ./env/b.env]
     environment: {Y: own}
     volumes:
       - {type: bind, source: /srv/a, target: /etc/app/config, read_only: "true"}
       - /srv/b:/opt/config
-`);
+`,
+      { files: { 'a.env': 'X=1\nY=a\n', 'env/b.env': 'X=2\n' } },
+    );
     expect(r.text).not.toMatch(/error/);
     const a = readFileSync(join(r.out, 'a.yaml'), 'utf8');
     expect(a).toMatch(/X: "2"/);
@@ -210,6 +235,55 @@ networks: {outside: {external: true}}
       /compose\.yaml:1:1: error: include: include is not supported: import each included file on its own/,
     );
     expect(r.written).toEqual([]);
+  });
+
+  it('copies an env file only from beside the compose file or under the allowed roots, never from the data dir', async () => {
+    const base = join(work, 'places');
+    const ctx: CheckContext = { allowedRoots: [join(base, 'srv')], dataDir: join(base, 'srv/berth-data') };
+    const secret = join(ctx.dataDir, 'apps/vault/.secrets/env');
+    mkdirSync(dirname(secret), { recursive: true });
+    writeFileSync(secret, 'VAULT_TOKEN=s3cr3t-of-another-app\n');
+    mkdirSync(join(base, 'srv/shared'), { recursive: true });
+    writeFileSync(join(base, 'srv/shared/common.env'), 'COMMON=1\n');
+    writeFileSync(join(base, 'elsewhere.env'), 'ELSEWHERE=1\n');
+    const app = (envFile: string) => `services:\n  a:\n    image: x/y:1\n    env_file: [${envFile}]\n`;
+    for (const [envFile, why] of [
+      [relative(join(work, `p${n + 1}`), secret), /is in berth's data dir \(.*berth-data\)/],
+      [secret, /is in berth's data dir/],
+      ['link.env', /is in berth's data dir/], // a link beside the compose file, to the secret
+      [join(base, 'elsewhere.env'), /is outside the compose file's folder .* and the allowed roots/],
+    ] as const) {
+      const dir = join(work, `p${n + 1}`);
+      mkdirSync(dir);
+      symlinkSync(secret, join(dir, 'link.env'));
+      n++;
+      writeFileSync(join(dir, 'compose.yaml'), app(envFile));
+      const r = await importCompose(join(dir, 'compose.yaml'), { outDir: dir, profiles: [], ctx, env: {} });
+      const text = r.messages.map(formatComposeMessage).join('\n');
+      expect(text).toMatch(/compose\.yaml:4:\d+: error: services\.a\.env_file\[0\]: the env file /);
+      expect(text).toMatch(why);
+      expect(text).not.toContain('s3cr3t');
+      expect(r.written).toEqual([]);
+    }
+    const ok = await imp(app(`${join(base, 'srv/shared/common.env')}, local.env`), {
+      ctx,
+      files: { 'local.env': 'LOCAL=1\n' },
+    });
+    expect(ok.text).not.toMatch(/error/);
+    expect(readFileSync(join(ok.out, 'a.yaml'), 'utf8')).toMatch(/COMMON: "1"\n {2}LOCAL: "1"/);
+  });
+
+  it('names, and never prints, the values it takes from the environment of the command', async () => {
+    const r = await imp(
+      'services:\n  a:\n    image: x/y:1\n    environment: {DB_PASSWORD: "${DB_PASSWORD}", LANG: "${LANG:-C}", B: "${FROM_DOTENV}"}\n',
+      { procEnv: { DB_PASSWORD: 'shell-secret-value' }, env: 'FROM_DOTENV=dotenv-value\n' },
+    );
+    expect(r.text).toMatch(
+      /compose\.yaml:4:\d+: warning: the value of DB_PASSWORD was taken from the environment of this command \(not shown here\)/,
+    );
+    expect(r.text).not.toMatch(/LANG|FROM_DOTENV/);
+    expect(r.text).not.toContain('shell-secret-value');
+    expect(readFileSync(join(r.out, 'a.yaml'), 'utf8')).toContain('DB_PASSWORD: shell-secret-value');
   });
 
   it('names a missing required variable and never prints a value', async () => {
@@ -275,6 +349,8 @@ networks: {outside: {external: true}}
         allowedRoots: ['/srv'],
         project: 'p',
         locate: () => undefined,
+        envFilePlaces: { dir: '/', allowedRoots: ['/srv'], dataDir: '/var/lib/berth' },
+        realPath: () => undefined,
         readFile: () => undefined,
       },
     );

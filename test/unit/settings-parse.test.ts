@@ -8,7 +8,7 @@ import {
   parseYesNo,
   valueLines,
 } from '../../src/settings/parse.js';
-import { renderReport } from '../../src/settings/report.js';
+import { MAX_LISTED, renderReport } from '../../src/settings/report.js';
 
 const file = (text: string, name = 'hostname') => ({ shown: `berth/${name}`, path: '/x', text, hash: 'h' });
 
@@ -110,5 +110,12 @@ describe('REPORT.txt', () => {
     expect(r).toMatch(/samba\s+running/);
     expect(r.split('\r\n').length).toBeGreaterThan(10);
     expect(r).not.toMatch(/[^\r]\n/);
+  });
+
+  it('names at most MAX_LISTED unknown files, and says how many more there are', () => {
+    const ignored = Array.from({ length: MAX_LISTED + 7 }, (_, i) => `berth/stray-${i}`);
+    const r = renderReport({ ...outcome, ignored }, { name: 'nas', addresses: [], version: '0.1.0' });
+    expect(r).toContain(`berth/stray-${MAX_LISTED - 1} and 7 more`);
+    expect(r).not.toContain(`berth/stray-${MAX_LISTED}`);
   });
 });

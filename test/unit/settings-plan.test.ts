@@ -37,6 +37,25 @@ const cases: [string, Case, (SettingsStepKind | string)[]][] = [
     ['set-password', 'erase-password'],
   ],
   [
+    'every password file is erased, taken or not; a file still as berth left it is not',
+    {
+      password: src('password', 'p', true as const),
+      passwordFiles: [
+        { file: 'berth/password', hash: 'p', found: 'taken' },
+        { file: 'berth/password.txt', hash: 'q', found: 'not-taken' },
+        { file: 'berth/PASSWORD', found: 'not-taken' },
+        { file: 'berth/Password.txt', hash: 'left', found: 'comments-only' },
+      ],
+      last: { files: { 'berth/Password.txt': 'left' }, recipes: {} },
+    },
+    ['set-password', 'erase-password', 'erase-password', 'erase-password'],
+  ],
+  [
+    'a password not taken (too short, given twice, starting with #) is erased all the same',
+    { passwordFiles: [{ file: 'berth/password', hash: 'x', found: 'not-taken' }] },
+    ['erase-password'],
+  ],
+  [
     'no password anywhere: a one-time password for the console',
     { local: { recipes: {}, rootPassword: 'none', oneTimeShown: false } },
     ['one-time-password'],
