@@ -14,7 +14,7 @@ import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { KEEP_EVENTS, openEventLog, readEvents } from '../../src/events/log.js';
 import { makeEvent } from '../../src/events/types.js';
-import { type Notifier, type NotifierDeps, startNotifier } from '../../src/notify/notifier.js';
+import { type Notifications, type NotifierDeps, startNotifier } from '../../src/notify/notifier.js';
 import type { OutboxFs } from '../../src/notify/outbox.js';
 import * as fsp from 'node:fs/promises';
 
@@ -22,7 +22,7 @@ const run = promisify(execFile);
 const log = pino({ level: 'silent' });
 const timing = { settleMs: 20, maxHoldMs: 200 };
 const servers: Server[] = [];
-const notifiers: Notifier[] = [];
+const notifiers: Notifications[] = [];
 const children: ChildProcess[] = [];
 
 afterEach(() => {
