@@ -18,7 +18,9 @@ bash test/in-sandbox.sh npx vitest run --reporter=default --reporter=json --outp
 vitest_rc=$?
 read -r passed failed < <(node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0));' "$report" 2>/dev/null || echo "0 1")
+  // A file whose set-up failed runs no test: it counts as one failure, not as none.
+  const brokenFiles = r.testResults.filter((f) => f.status === "failed" && f.assertionResults.every((t) => t.status !== "failed")).length;
+  console.log(r.numPassedTests, r.numFailedTests + brokenFiles);' "$report" 2>/dev/null || echo "0 1")
 rm -f "$report"
 
 stage() {
