@@ -36,6 +36,12 @@ export interface RetryState extends PassTrouble {
   at: number;
 }
 
+export interface PassStats {
+  total: number;
+  failed: number;
+  lastSeconds?: number;
+}
+
 export interface PassQueueDeps<R> {
   /** One pass; throws when the whole pass failed. */
   pass(reason: string): Promise<R>;
@@ -51,6 +57,8 @@ export interface PassQueue<R> {
   applyNow(reason: string): Promise<R | undefined>;
   /** The next retry, while one is scheduled. */
   retry(): RetryState | undefined;
+  /** Passes run and failed since the start, and how long the last one took. */
+  stats(): PassStats;
   /** Resolves when no pass runs or waits. */
   idle(): Promise<void>;
   /** No more passes or retries. */
@@ -67,6 +75,7 @@ export function passQueue<R>(deps: PassQueueDeps<R>): PassQueue<R> {
   let closed = false;
   let failures = 0;
   let scheduled: { timer: NodeJS.Timeout; state: RetryState } | undefined;
+  const stats: PassStats = { total: 0, failed: 0 };
 
   const unschedule = () => {
     if (scheduled) clearTimeout(scheduled.timer);
@@ -74,13 +83,16 @@ export function passQueue<R>(deps: PassQueueDeps<R>): PassQueue<R> {
   };
 
   /** After each pass: clear the retry when it went through, schedule the next one when not. */
-  const settle = (trouble: PassTrouble) => {
+  const settle = (trouble: PassTrouble, seconds: number) => {
     unschedule();
+    stats.total++;
+    stats.lastSeconds = seconds;
     if (trouble.apps.length === 0 && trouble.error === undefined) {
       if (failures > 0) deps.log.info({ after: failures }, 'a pass went through again');
       failures = 0;
       return;
     }
+    stats.failed++;
     if (closed) return;
     const ms = retryDelay(failures++, o);
     const state: RetryState = { ...trouble, attempt: failures, at: now() + ms };
@@ -98,9 +110,11 @@ export function passQueue<R>(deps: PassQueueDeps<R>): PassQueue<R> {
 
   const attempt = async (reason: string): Promise<R | undefined> => {
     for (;;) {
+      const t0 = performance.now();
+      const seconds = () => Math.round(performance.now() - t0) / 1000;
       try {
         const r = await deps.pass(reason);
-        settle({ apps: deps.trouble(r) });
+        settle({ apps: deps.trouble(r) }, seconds());
         return r;
       } catch (err) {
         if (err instanceof LockedError && !closed) {
@@ -111,7 +125,7 @@ export function passQueue<R>(deps: PassQueueDeps<R>): PassQueue<R> {
         }
         const error = (err as Error).message;
         deps.log.error({ reason, error }, 'pass failed');
-        settle({ apps: [], error });
+        settle({ apps: [], error }, seconds());
         return undefined;
       }
     }
@@ -135,6 +149,7 @@ export function passQueue<R>(deps: PassQueueDeps<R>): PassQueue<R> {
   return {
     applyNow,
     retry: () => scheduled?.state,
+    stats: () => ({ ...stats }),
     idle: async () => {
       await chain;
     },

@@ -36,6 +36,7 @@ describe('passQueue', () => {
     await vi.advanceTimersByTimeAsync(20_000);
     expect(s.reasons).toHaveLength(4);
     expect(q.retry()).toBeUndefined();
+    expect(q.stats()).toMatchObject({ total: 4, failed: 3 });
     await vi.advanceTimersByTimeAsync(3_600_000);
     expect(s.reasons).toHaveLength(4);
   });
