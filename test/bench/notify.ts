@@ -1,0 +1,66 @@
+// Notifications in `npm run bench`: an event emitted → the message received by a webhook on
+// loopback, berth's own work (event log, batch, outbox file, signed POST) with the gathering
+// window left out, beside its floor: the same JSON POSTed by fetch to the same server.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { startNotifier } from '../../src/notify/notifier.js';
+
+export interface NotifyFigures {
+  deliverMs: number;
+  floorMs: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export async function notifyFigures(runs = 15): Promise<NotifyFigures> {
+  let received: (() => void) | undefined;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.end('ok');
+      received?.();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const dir = await mkdtemp(join(tmpdir(), 'berth-bench-notify-'));
+  const settingsPath = join(dir, 'notify.yaml');
+  await writeFile(
+    settingsPath,
+    `channels:\n  hook: {type: webhook, url: "${url}", secret: s3cret-key, min_severity: info}\n`,
+  );
+  const n = await startNotifier({
+    dataDir: dir,
+    hostname: 'bench',
+    settingsPath,
+    log: pino({ level: 'silent' }),
+    timing: { settleMs: 0, maxHoldMs: 0 },
+  });
+  const arrival = () => new Promise<void>((r) => (received = r));
+  const deliver: number[] = [];
+  const floor: number[] = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      const got = arrival();
+      const t0 = performance.now();
+      await n.emit('update-applied', `app${i}`);
+      await n.tick();
+      await got;
+      deliver.push(performance.now() - t0);
+      const got2 = arrival();
+      const t1 = performance.now();
+      await fetch(url, { method: 'POST', body: JSON.stringify({ title: `app${i} updated` }) });
+      await got2;
+      floor.push(performance.now() - t1);
+    }
+  } finally {
+    n.close();
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  return { deliverMs: median(deliver), floorMs: median(floor) };
+}
