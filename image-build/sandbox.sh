@@ -63,13 +63,8 @@ net_up() {
 }
 berth() { in_ns node "$REPO/dist/cli/main.js" "$@"; }
 
-# The manager's own cgroup, named after its namespace: a user manager takes the cgroup it
-# starts in as its root, so two started from the same one share their units' cgroups
-# (app.slice/berth-APP.service), and stopping an app in one sandbox kills the other's app of
-# the same name. `sh -c "$OWN_CGROUP" sh NAME join|remove`, in a private mount namespace:
-# systemd's v1 hierarchy where there is one, and the v2 one (mounted for the moment if it
-# is not), since systemd reads its place from either.
-OWN_CGROUP='
+# The manager's own cgroup, named after its namespace (see image-build/own-cgroup.sh).
+OWN_CGROUP=$REPO/image-build/own-cgroup.sh
   v2=/sys/fs/cgroup mounted=
   if [ ! -f $v2/cgroup.controllers ]; then
     v2=/sys/fs/cgroup/unified
@@ -122,9 +117,9 @@ up() {
     sandbox_env
     net_up
     [ -d /run/systemd ] || mkdir -p /run/systemd
-    setsid nsenter --net=/run/netns/$NETNS unshare -m --propagation private sh -c "$OWN_CGROUP"'
+    setsid nsenter --net=/run/netns/$NETNS unshare -m --propagation private sh "$OWN_CGROUP" "$NETNS" join sh -c '
       mount -t tmpfs -o mode=0755 tmpfs /run/systemd && mkdir -p /run/systemd/system && exec /lib/systemd/systemd --user' \
-      sh "$NETNS" join > "$SB/manager.log" 2>&1 < /dev/null &
+      > "$SB/manager.log" 2>&1 < /dev/null &
     echo $! > "$PIDFILE"
     for _ in $(seq 1 100); do in_ns systemctl --user show-environment >/dev/null 2>&1 && break; sleep 0.1; done
   fi
@@ -193,7 +188,7 @@ down() {
     for _ in $(seq 1 50); do running || break; sleep 0.1; done
   fi
   rm -f "$PIDFILE"
-  unshare -m --propagation private sh -c "$OWN_CGROUP" sh "$NETNS" remove || true
+  unshare -m --propagation private sh "$OWN_CGROUP" "$NETNS" remove || true
   ip netns del "$NETNS" 2>/dev/null || true
   ip link del "$HOST_IF" 2>/dev/null || true
   echo "berth: sandbox stopped; data kept in $SB/data"

@@ -5,7 +5,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { type Config, resolveConfig } from '../../src/config.js';
 import { Podman } from '../../src/podman/podman.js';
@@ -127,7 +127,11 @@ export async function startAppliance(
     ...extraEnv,
   };
   // `wrap` (e.g. nsenter --net=…) puts the manager, and so every app and berth.service, elsewhere.
-  const [prog, ...progArgs] = [...wrap, '/lib/systemd/systemd', '--user'];
+  // Its own cgroup: test files run side by side, and two managers started from one cgroup
+  // share their units' cgroups (each file's berth.service would kill the other's).
+  const cgroup = `berth-test-${basename(root)}`;
+  const ownCgroup = join(repoRoot(), 'image-build', 'own-cgroup.sh');
+  const [prog, ...progArgs] = [...wrap, 'sh', ownCgroup, cgroup, 'join', '/lib/systemd/systemd', '--user'];
   const manager: ChildProcess = spawn(prog!, progArgs, {
     env,
     stdio: 'ignore',
@@ -194,6 +198,7 @@ export async function startAppliance(
       ).catch(() => {
         if (manager.pid) process.kill(-manager.pid, 'SIGKILL');
       });
+      await run('sh', [ownCgroup, cgroup, 'remove']).catch(() => undefined);
       // Leftovers of this file's apps (their names start with the appliance name).
       const names = (await run('podman', ['ps', '-a', '--format', '{{.Names}}'], { env: podmanEnv })).stdout
         .split('\n')
