@@ -12,7 +12,7 @@ import { makeDirs, makeSecrets, writeAppFiles } from './files.js';
 import { ensureImage, releaseImages } from './images.js';
 import type { FreeBytes } from './space.js';
 import { deleteAppUnits, writeAppUnits } from './units.js';
-import { isUpdateStep, runUpdateStep } from '../updates/execute.js';
+import { runUpdateStep } from '../updates/execute.js';
 import { pruneSnapshots } from '../updates/snapshot.js';
 
 export interface ExecDeps {
@@ -57,25 +57,30 @@ interface PassMemo {
   names: ImageNames;
 }
 
-async function runStep(s: Step, deps: ExecDeps, memo: PassMemo): Promise<void> {
-  const d = () => {
-    const x = deps.desired.get(appOf(s));
-    if (!x) throw new StepError(`no desired state for ${appOf(s)}`);
+type Handlers = {
+  [K in Step['kind']]: (s: Extract<Step, { kind: K }>) => Promise<void>;
+};
+
+/** One handler per step kind, for one pass: the compiler checks that none is missing. */
+function stepHandlers(deps: ExecDeps, memo: PassMemo): Handlers {
+  const desired = (app: string) => {
+    const x = deps.desired.get(app);
+    if (!x) throw new StepError(`no desired state for ${app}`);
     return x;
   };
-  const job = async (what: string, p: Promise<string>, unit: string) => {
+  const job = async (what: string, app: string, p: Promise<string>, unit: string) => {
     const r = await p;
     if (r !== 'done') {
       const st = await deps.systemd.state(unit).catch(() => undefined);
       const exit = st && st.execMainStatus ? `, exit status ${st.execMainStatus}` : '';
-      const why = st && deps.explainFailure ? await deps.explainFailure(appOf(s), st).catch(() => '') : '';
+      const why = st && deps.explainFailure ? await deps.explainFailure(app, st).catch(() => '') : '';
       throw new StepError(
-        `${what} ${unit}: ${r}${exit}${why ? `: ${why}` : ''}; 'berth status ${appOf(s)}' shows its last output`,
+        `${what} ${unit}: ${r}${exit}${why ? `: ${why}` : ''}; 'berth status ${app}' shows its last output`,
       );
     }
   };
-  if (isUpdateStep(s))
-    return runUpdateStep(s, {
+  const update = (s: Parameters<typeof runUpdateStep>[0]) =>
+    runUpdateStep(s, {
       systemd: deps.systemd,
       podman: deps.podman,
       dataDir: deps.dataDir,
@@ -83,23 +88,16 @@ async function runStep(s: Step, deps: ExecDeps, memo: PassMemo): Promise<void> {
       ...(deps.lastOutput ? { lastOutput: deps.lastOutput } : {}),
       names: memo.names,
     });
-  switch (s.kind) {
-    case 'stop':
-      return job('stop', deps.systemd.stop(s.unit), s.unit);
-    case 'disable':
-      return deps.systemd.disable([s.unit]);
-    case 'delete-unit':
-      return deleteAppUnits(deps.unitDir, s.app, s.unit);
-    case 'remove-container':
-      return deps.podman.removeContainer(s.container);
-    case 'make-dirs':
-      return makeDirs(s.dirs);
-    case 'make-secrets':
-      return makeSecrets(appPaths(deps.dataDir, s.app).secretsDir, s.names);
-    case 'write-files':
-      return writeAppFiles(d(), deps.dataDir, deps.hostname);
-    case 'ensure-image':
-      return ensureImage(
+  return {
+    stop: (s) => job('stop', s.app, deps.systemd.stop(s.unit), s.unit),
+    disable: (s) => deps.systemd.disable([s.unit]),
+    'delete-unit': (s) => deleteAppUnits(deps.unitDir, s.app, s.unit),
+    'remove-container': (s) => deps.podman.removeContainer(s.container),
+    'make-dirs': (s) => makeDirs(s.dirs),
+    'make-secrets': (s) => makeSecrets(appPaths(deps.dataDir, s.app).secretsDir, s.names),
+    'write-files': (s) => writeAppFiles(desired(s.app), deps.dataDir, deps.hostname),
+    'ensure-image': (s) =>
+      ensureImage(
         s.image,
         {
           podman: deps.podman,
@@ -114,35 +112,46 @@ async function runStep(s: Step, deps: ExecDeps, memo: PassMemo): Promise<void> {
           ...(deps.free ? { free: deps.free } : {}),
         },
         s.build,
-      );
-    case 'release-images':
-      return memo.names.serial(() => releaseImages(deps.podman, s.names));
-    case 'remove-image':
+      ),
+    'release-images': (s) => memo.names.serial(() => releaseImages(deps.podman, s.names)),
+    'remove-image': async (s) => {
       if (await deps.podman.imageExists(s.id)) await deps.podman.removeImage(s.id);
-      return;
-    case 'remove-network':
+    },
+    'remove-network': async (s) => {
       await deps.podman.removeNetwork(s.network);
-      return;
-    case 'prune-snapshots':
+    },
+    'prune-snapshots': async (s) => {
       await pruneSnapshots(deps.dataDir, s.app, s.keep);
-      return;
-    case 'ensure-network':
+    },
+    'ensure-network': async (s) => {
       if (!(await deps.podman.networkExists(s.network)))
         await deps.podman.createNetwork(s.network, instanceOf(deps.dataDir));
-      return;
-    case 'write-unit':
-      return writeAppUnits(deps.unitDir, s.app, d().unit);
-    case 'daemon-reload':
-      return deps.systemd.reload();
-    case 'enable':
-      return deps.systemd.enable([s.unit]);
-    case 'start':
+    },
+    'write-unit': (s) => writeAppUnits(deps.unitDir, s.app, desired(s.app).unit),
+    'daemon-reload': () => deps.systemd.reload(),
+    enable: (s) => deps.systemd.enable([s.unit]),
+    start: async (s) => {
       await deps.systemd.resetFailed(s.unit);
-      return job('start', deps.systemd.start(s.unit), s.unit);
-    case 'restart':
+      return job('start', s.app, deps.systemd.start(s.unit), s.unit);
+    },
+    restart: async (s) => {
       await deps.systemd.resetFailed(s.unit);
-      return job('restart', deps.systemd.restart(s.unit), s.unit);
-  }
+      return job('restart', s.app, deps.systemd.restart(s.unit), s.unit);
+    },
+    'pin-image': update,
+    'begin-update': update,
+    snapshot: update,
+    'restore-snapshot': update,
+    gate: update,
+    'end-update': update,
+  };
+}
+
+/** Runs one step by its kind's handler; a kind with none fails (it is never counted as done). */
+async function runStep(s: Step, handlers: Handlers): Promise<void> {
+  const h = (handlers as Partial<Record<string, (s: Step) => Promise<void>>>)[s.kind];
+  if (!h) throw new StepError(`no handler for the step kind '${s.kind}'`);
+  await h(s);
 }
 
 async function bounded<T>(items: readonly T[], limit: number, fn: (x: T) => Promise<void>): Promise<void> {
@@ -157,6 +166,7 @@ export async function execute(steps: readonly Step[], deps: ExecDeps): Promise<E
   const result: ExecResult = { done: [], failed: [], skipped: [] };
   const failedApps = new Set<string>();
   const memo: PassMemo = { loads: new Map(), names: new ImageNames(deps.podman) };
+  const handlers = stepHandlers(deps, memo);
   const limit = deps.concurrency ?? 12;
   const dependsOnFailed = (app: string) =>
     deps.desired.get(app)?.app.dependsOn.some((x) => failedApps.has(x.app)) ?? false;
@@ -172,7 +182,7 @@ export async function execute(steps: readonly Step[], deps: ExecDeps): Promise<E
     faultPoint(`step:${s.kind}`);
     deps.onEvent?.({ type: 'step-start', step: s });
     try {
-      await runStep(s, deps, memo);
+      await runStep(s, handlers);
       result.done.push(s);
       deps.onEvent?.({ type: 'step-done', step: s, ms: performance.now() - t0 });
     } catch (err) {

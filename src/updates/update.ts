@@ -10,8 +10,8 @@ import { applyLockPath, computePlan, executorDeps, type Runtime, settleJobs } fr
 import type { DesiredApp } from '../state/desired.js';
 import { resolveCandidate } from './candidate.js';
 import { runUpdateStep } from './execute.js';
-import { compare, planManualRollback, planRollback, planUpdate } from './plan.js';
-import { type Pin, readRecord, shortId, updateRecord } from './record.js';
+import { compare, planHeldRollback, planManualRollback, planRollback, planUpdate } from './plan.js';
+import { type ImageRecord, type Pin, readRecord, shortId, updateRecord } from './record.js';
 import { listSnapshots, requireSnapshotSpace } from './snapshot.js';
 
 export type AppUpdateStatus =
@@ -60,6 +60,8 @@ async function rollBack(rt: Runtime, d: DesiredApp, reason: string, opts: Update
   const r = await execute(steps, executorDeps(rt, [d], opts.onEvent));
   const base = { app, ...(t ? { from: t.to, to: t.from } : {}) };
   if (r.failed.length === 0) return { ...base, status: 'rolled-back', reason };
+  const held = readRecord(rt.config.dataDir, app).transition?.held;
+  if (held) return { ...base, status: 'failed', reason: `${reason}; ${held.reason}` };
   // The rollback failed too: record it and end the transition, so no pass loops on it; the
   // app is left on the old image, as systemd keeps it.
   const why = `${reason}; the rollback failed too: ${r.failed[0]!.error}`;
@@ -102,6 +104,7 @@ async function updateOne(rt: Runtime, d: DesiredApp, opts: UpdateOptions): Promi
       status: 'error',
       reason: `${app} has not been started by berth yet; run 'berth apply' first`,
     };
+  if (record.transition?.held) return { app, status: 'error', reason: record.transition.held.reason };
   if (opts.automatic && d.app.update.policy === 'manual')
     return { app, status: 'skipped', reason: 'policy: manual' };
   let candidate: Pin;
@@ -177,6 +180,7 @@ export async function runRollback(
     if (!d)
       throw new UnknownAppError(`no app named '${app}' with a valid recipe: 'berth status' lists the apps`);
     const record = readRecord(rt.config.dataDir, app);
+    if (record.transition?.held) return finishHeld(rt, d, record, withData, opts);
     if (!record.current || !record.previous)
       return { app, status: 'error', reason: `${app} has no previous image to go back to` };
     let snapshot: string | undefined;
@@ -199,4 +203,25 @@ export async function runRollback(
     await endFailed(rt, app, record.current, record.previous, why);
     return { ...base, status: 'failed', reason: why };
   });
+}
+
+/** `berth rollback` on an app kept stopped after a failed restore: the rollback again (with or without the data). */
+async function finishHeld(
+  rt: Runtime,
+  d: DesiredApp,
+  record: ImageRecord,
+  withData: boolean,
+  opts: Pick<UpdateOptions, 'onEvent'>,
+): Promise<AppUpdate> {
+  const app = d.app.name;
+  const t = record.transition!;
+  const steps = planHeldRollback(d, record, withData);
+  const r = await execute(steps, executorDeps(rt, [d], opts.onEvent));
+  const base = { app, from: t.from, to: t.to };
+  if (r.failed.length === 0) return { ...base, status: 'rolled-back', reason: 'berth rollback' };
+  const held = readRecord(rt.config.dataDir, app).transition?.held;
+  if (held) return { ...base, status: 'failed', reason: held.reason };
+  const why = `berth rollback failed: ${r.failed[0]!.error}`;
+  await endFailed(rt, app, t.from, t.to, why);
+  return { ...base, status: 'failed', reason: why };
 }
