@@ -81,8 +81,12 @@ async function hold(s: Extract<Step, { kind: 'restore-snapshot' }>, err: Error, 
       reason,
       snapshot: s.snapshot,
     });
-  // Not started at the next boot either (systemd would start an enabled unit before any pass).
-  await deps.systemd.disable([unitName(s.app)]).catch(() => undefined);
+  // Not started at the next boot either (systemd would start an enabled unit before any pass);
+  // the reload makes systemd report the unit file's state anew.
+  await deps.systemd
+    .disable([unitName(s.app)])
+    .then(() => deps.systemd.reload())
+    .catch(() => undefined);
   return new Error(reason);
 }
 

@@ -7,6 +7,7 @@ import type { FreeBytes } from '../exec/space.js';
 import { withLock } from '../exec/lock.js';
 import { dependencyDepth } from '../plan/plan.js';
 import { applyLockPath, computePlan, executorDeps, type Runtime, settleJobs } from '../runtime.js';
+import { unitName } from '../render/paths.js';
 import type { DesiredApp } from '../state/desired.js';
 import { resolveCandidate } from './candidate.js';
 import { runUpdateStep } from './execute.js';
@@ -218,7 +219,12 @@ async function finishHeld(
   const steps = planHeldRollback(d, record, withData);
   const r = await execute(steps, executorDeps(rt, [d], opts.onEvent));
   const base = { app, from: t.from, to: t.to };
-  if (r.failed.length === 0) return { ...base, status: 'rolled-back', reason: 'berth rollback' };
+  if (r.failed.length === 0) {
+    // Enabled again as the hold disabled it; the reload makes systemd report the unit file's state anew.
+    if (d.app.enabled) await rt.systemd.enable([unitName(app)]);
+    await rt.systemd.reload();
+    return { ...base, status: 'rolled-back', reason: 'berth rollback' };
+  }
   const held = readRecord(rt.config.dataDir, app).transition?.held;
   if (held) return { ...base, status: 'failed', reason: held.reason };
   const why = `berth rollback failed: ${r.failed[0]!.error}`;

@@ -172,7 +172,10 @@ describe('berth keeps the app stopped when its restore failed', () => {
     };
     await writeRecord(dataDir, 'a', { current: pin('b'), previous: pin('a'), transition, rejected: [] });
     const log: string[] = [];
-    const systemd = { disable: async (u: string[]) => void log.push(`disable ${u.join(',')}`) };
+    const systemd = {
+      disable: async (u: string[]) => void log.push(`disable ${u.join(',')}`),
+      reload: async () => void log.push('reload'),
+    };
     await expect(
       runUpdateStep(
         { kind: 'restore-snapshot', app: 'a', snapshot: snap },
@@ -187,7 +190,7 @@ describe('berth keeps the app stopped when its restore failed', () => {
     expect(held?.reason).toMatch(
       /the rollback could not restore the data: the snapshot .* cannot be read.*'berth rollback a --data'/,
     );
-    expect(log).toEqual(['disable berth-a.service']);
+    expect(log).toEqual(['disable berth-a.service', 'reload']);
     expect(readHistory(dataDir, 'a').at(-1)).toMatchObject({ result: 'failed', reason: held?.reason });
     // The next pass only keeps it stopped and disabled: no restore, no start.
     const current = {
