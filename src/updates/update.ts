@@ -200,8 +200,7 @@ export async function runRollback(
     const r = await execute(steps, executorDeps(rt, [d], opts.onEvent));
     const base = { app, from: record.current, to: record.previous };
     if (r.failed.length === 0) return { ...base, status: 'rolled-back', reason: 'berth rollback' };
-    const why = `berth rollback failed: ${r.failed[0]!.error}`;
-    await endFailed(rt, app, record.current, record.previous, why);
+    const why = await rollbackFailed(rt, app, record.current, record.previous, r.failed[0]!.error);
     return { ...base, status: 'failed', reason: why };
   });
 }
@@ -225,9 +224,21 @@ async function finishHeld(
     await rt.systemd.reload();
     return { ...base, status: 'rolled-back', reason: 'berth rollback' };
   }
+  return {
+    ...base,
+    status: 'failed',
+    reason: await rollbackFailed(rt, app, t.from, t.to, r.failed[0]!.error),
+  };
+}
+
+/**
+ * Why a `berth rollback` failed. A failed restore held it (the app stays stopped, the record
+ * says why); anything else ends it as failed, so no pass loops on it.
+ */
+async function rollbackFailed(rt: Runtime, app: string, from: Pin, to: Pin, error: string): Promise<string> {
   const held = readRecord(rt.config.dataDir, app).transition?.held;
-  if (held) return { ...base, status: 'failed', reason: held.reason };
-  const why = `berth rollback failed: ${r.failed[0]!.error}`;
-  await endFailed(rt, app, t.from, t.to, why);
-  return { ...base, status: 'failed', reason: why };
+  if (held) return held.reason;
+  const why = `berth rollback failed: ${error}`;
+  await endFailed(rt, app, from, to, why);
+  return why;
 }
