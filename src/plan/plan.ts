@@ -50,6 +50,8 @@ function planApp(d: DesiredApp, c: CurrentApp | undefined, current: CurrentState
     if (!current.networks.has(networkName(n)))
       steps.push({ kind: 'ensure-network', app, network: networkName(n) });
   if (c?.unitFileState !== 'enabled') steps.push({ kind: 'enable', app, unit });
+  // Requires= would start an app kept stopped (planHold) along with its dependent: neither starts.
+  if (d.app.dependsOn.some((x) => current.apps.get(x.app)?.record.transition?.held)) return steps;
 
   const running = c?.containers.find((x) => x.name === containerName(app));
   const stale = running !== undefined && running.state === 'running' && running.hash !== d.unit.hash;

@@ -219,6 +219,13 @@ describe('berth keeps the app stopped when its restore failed', () => {
       'stop',
       'disable',
     ]);
+    // An app that depends on it is not started either (Requires= would start it too).
+    const web = desiredApp(
+      validApp('name: web\nimage: docker.io/library/nginx:1.27\ndepends_on: [a]\n'),
+      RENDER_CTX,
+    );
+    const both = plan({ desired: [app, web], current, protectedApps: new Set() });
+    expect(both.filter((s) => 'app' in s && s.app === 'web').map((s) => s.kind)).not.toContain('start');
     // `berth rollback a` finishes it without the data; `--data` restores again.
     const rec = readRecord(dataDir, 'a');
     expect(planHeldRollback(app, rec, false).map((s) => s.kind)).not.toContain('restore-snapshot');
