@@ -39,6 +39,8 @@ export interface AppStatus {
   applyError?: string;
   /** When the supervisor tries that change again by itself (ISO time; known when it answers). */
   nextRetry?: string;
+  /** Why berth keeps the app stopped (its rollback could not restore the data), and what to do. */
+  keptStopped?: string;
   /** Short ID of the image the app is pinned to (it runs that, whatever its tag names now). */
   imageId?: string;
   /** A newer image a check found ("update available"), as old → new short IDs. */
@@ -80,6 +82,7 @@ export async function appStatuses(rt: Runtime, now = Date.now(), planned?: Plann
     const lastError = st && troubled(st, uptimeSec) ? await failureReason(name, st, src) : undefined;
     const record = p.current.apps.get(name)?.record;
     const last = readHistory(rt.config.dataDir, name).at(-1);
+    const held = record?.transition?.held?.reason;
     const available =
       record?.available && record.available.id !== record.current?.id
         ? `${shortId(record.current?.id ?? '')} → ${shortId(record.available.id)}`
@@ -103,7 +106,9 @@ export async function appStatuses(rt: Runtime, now = Date.now(), planned?: Plann
       errors: (bad?.diagnostics ?? []).map(({ source: _s, ...x }) => x),
       pending: pendingApps.has(name),
       ...(lastError ? { lastError } : {}),
-      ...(applyErrors[name] ? { applyError: applyErrors[name] } : {}),
+      // Until the page and the CLI show keptStopped on its own, it reads as the apply's failure.
+      ...((applyErrors[name] ?? held) ? { applyError: applyErrors[name] ?? held } : {}),
+      ...(held ? { keptStopped: held } : {}),
       ...(record?.current ? { imageId: shortId(record.current.id) } : {}),
       ...(available ? { updateAvailable: available } : {}),
       ...(last

@@ -2,18 +2,13 @@
 // each app's steps in order; starts in dependency order. A failing app stops only its
 // own remaining steps (and those of apps that depend on it).
 import type { Podman } from '../podman/podman.js';
-import { appPaths, instanceOf } from '../render/paths.js';
 import type { DesiredApp } from '../state/desired.js';
 import type { ServiceManager, UnitState } from '../systemd/manager.js';
 import { PHASE, type Step } from '../plan/steps.js';
 import { faultPoint } from './faults.js';
+import { runStep, stepHandlers } from './handlers.js';
 import { ImageNames } from './names.js';
-import { makeDirs, makeSecrets, writeAppFiles } from './files.js';
-import { ensureImage, releaseImages } from './images.js';
 import type { FreeBytes } from './space.js';
-import { deleteAppUnits, writeAppUnits } from './units.js';
-import { isUpdateStep, runUpdateStep } from '../updates/execute.js';
-import { pruneSnapshots } from '../updates/snapshot.js';
 
 export interface ExecDeps {
   systemd: ServiceManager;
@@ -46,103 +41,15 @@ export interface ExecResult {
   skipped: Step[];
 }
 
-export class StepError extends Error {}
+export { StepError } from './handlers.js';
 
 const appOf = (s: Step) => ('app' in s ? s.app : '');
 
-interface PassMemo {
+export interface PassMemo {
   loads: Map<string, Promise<void>>;
   storePath?: Promise<string>;
   /** Image names are changed one at a time, and batched (see names.ts). */
   names: ImageNames;
-}
-
-async function runStep(s: Step, deps: ExecDeps, memo: PassMemo): Promise<void> {
-  const d = () => {
-    const x = deps.desired.get(appOf(s));
-    if (!x) throw new StepError(`no desired state for ${appOf(s)}`);
-    return x;
-  };
-  const job = async (what: string, p: Promise<string>, unit: string) => {
-    const r = await p;
-    if (r !== 'done') {
-      const st = await deps.systemd.state(unit).catch(() => undefined);
-      const exit = st && st.execMainStatus ? `, exit status ${st.execMainStatus}` : '';
-      const why = st && deps.explainFailure ? await deps.explainFailure(appOf(s), st).catch(() => '') : '';
-      throw new StepError(
-        `${what} ${unit}: ${r}${exit}${why ? `: ${why}` : ''}; 'berth status ${appOf(s)}' shows its last output`,
-      );
-    }
-  };
-  if (isUpdateStep(s))
-    return runUpdateStep(s, {
-      systemd: deps.systemd,
-      podman: deps.podman,
-      dataDir: deps.dataDir,
-      ...(deps.free ? { free: deps.free } : {}),
-      ...(deps.lastOutput ? { lastOutput: deps.lastOutput } : {}),
-      names: memo.names,
-    });
-  switch (s.kind) {
-    case 'stop':
-      return job('stop', deps.systemd.stop(s.unit), s.unit);
-    case 'disable':
-      return deps.systemd.disable([s.unit]);
-    case 'delete-unit':
-      return deleteAppUnits(deps.unitDir, s.app, s.unit);
-    case 'remove-container':
-      return deps.podman.removeContainer(s.container);
-    case 'make-dirs':
-      return makeDirs(s.dirs);
-    case 'make-secrets':
-      return makeSecrets(appPaths(deps.dataDir, s.app).secretsDir, s.names);
-    case 'write-files':
-      return writeAppFiles(d(), deps.dataDir, deps.hostname);
-    case 'ensure-image':
-      return ensureImage(
-        s.image,
-        {
-          podman: deps.podman,
-          preloadDir: deps.preloadDir,
-          onProgress: (line) => deps.onEvent?.({ type: 'progress', app: s.app, line }),
-          loadOnce: (archive, load) => {
-            let p = memo.loads.get(archive);
-            if (!p) memo.loads.set(archive, (p = load()));
-            return p;
-          },
-          storePath: () => (memo.storePath ??= deps.podman.storePath()),
-          ...(deps.free ? { free: deps.free } : {}),
-        },
-        s.build,
-      );
-    case 'release-images':
-      return memo.names.serial(() => releaseImages(deps.podman, s.names));
-    case 'remove-image':
-      if (await deps.podman.imageExists(s.id)) await deps.podman.removeImage(s.id);
-      return;
-    case 'remove-network':
-      await deps.podman.removeNetwork(s.network);
-      return;
-    case 'prune-snapshots':
-      await pruneSnapshots(deps.dataDir, s.app, s.keep);
-      return;
-    case 'ensure-network':
-      if (!(await deps.podman.networkExists(s.network)))
-        await deps.podman.createNetwork(s.network, instanceOf(deps.dataDir));
-      return;
-    case 'write-unit':
-      return writeAppUnits(deps.unitDir, s.app, d().unit);
-    case 'daemon-reload':
-      return deps.systemd.reload();
-    case 'enable':
-      return deps.systemd.enable([s.unit]);
-    case 'start':
-      await deps.systemd.resetFailed(s.unit);
-      return job('start', deps.systemd.start(s.unit), s.unit);
-    case 'restart':
-      await deps.systemd.resetFailed(s.unit);
-      return job('restart', deps.systemd.restart(s.unit), s.unit);
-  }
 }
 
 async function bounded<T>(items: readonly T[], limit: number, fn: (x: T) => Promise<void>): Promise<void> {
@@ -157,6 +64,7 @@ export async function execute(steps: readonly Step[], deps: ExecDeps): Promise<E
   const result: ExecResult = { done: [], failed: [], skipped: [] };
   const failedApps = new Set<string>();
   const memo: PassMemo = { loads: new Map(), names: new ImageNames(deps.podman) };
+  const handlers = stepHandlers(deps, memo);
   const limit = deps.concurrency ?? 12;
   const dependsOnFailed = (app: string) =>
     deps.desired.get(app)?.app.dependsOn.some((x) => failedApps.has(x.app)) ?? false;
@@ -172,7 +80,7 @@ export async function execute(steps: readonly Step[], deps: ExecDeps): Promise<E
     faultPoint(`step:${s.kind}`);
     deps.onEvent?.({ type: 'step-start', step: s });
     try {
-      await runStep(s, deps, memo);
+      await runStep(s, handlers);
       result.done.push(s);
       deps.onEvent?.({ type: 'step-done', step: s, ms: performance.now() - t0 });
     } catch (err) {

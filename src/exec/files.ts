@@ -5,6 +5,7 @@ import { chmod, chown, mkdir, open, readFile, rename, rm, stat } from 'node:fs/p
 import { basename, dirname, join } from 'node:path';
 import { expandTemplate } from '../recipe/template.js';
 import { appPaths } from '../render/paths.js';
+import { fileMode, holdsSecret } from '../recipe/app.js';
 import type { DesiredApp, DirSpec } from '../state/desired.js';
 import { explainWriteError } from './space.js';
 
@@ -34,6 +35,14 @@ export async function atomicWrite(path: string, content: string, mode: number): 
   }
 }
 
+/** A directory only its owner can enter (for anything that may hold a secret value). */
+export async function privateDir(path: string): Promise<void> {
+  await mkdir(path, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
+    throw explainWriteError(err, path);
+  });
+  await chmod(path, 0o700);
+}
+
 export async function makeDirs(dirs: readonly DirSpec[]): Promise<void> {
   for (const d of dirs) {
     await mkdir(d.path, { recursive: true, mode: d.mode }).catch((err: unknown) => {
@@ -46,7 +55,7 @@ export async function makeDirs(dirs: readonly DirSpec[]): Promise<void> {
 
 /** Secrets are generated once and never overwritten, so data encrypted or hashed with them stays valid. */
 export async function makeSecrets(secretsDir: string, names: readonly string[]): Promise<void> {
-  await mkdir(secretsDir, { recursive: true, mode: 0o700 });
+  await privateDir(secretsDir);
   for (const name of names) {
     const path = join(secretsDir, name);
     const exists = await stat(path).then(
@@ -67,10 +76,10 @@ export async function writeAppFiles(d: DesiredApp, dataDir: string, hostname: st
   const secrets = new Map<string, string>();
   for (const n of d.secrets) secrets.set(n, await readSecret(paths.secretsDir, n));
   const vars = { hostname, app: d.app.name, secret: (n: string) => secrets.get(n) ?? '' };
-  for (const f of d.app.files) {
-    await mkdir(paths.configDir, { recursive: true, mode: 0o755 });
-    await atomicWrite(join(paths.configDir, f.name), expandTemplate(f.content, vars), f.mode);
-  }
+  if (d.app.files.some(holdsSecret)) await privateDir(paths.configDir);
+  else if (d.app.files.length > 0) await mkdir(paths.configDir, { recursive: true, mode: 0o755 });
+  for (const f of d.app.files)
+    await atomicWrite(join(paths.configDir, f.name), expandTemplate(f.content, vars), fileMode(f));
   const secretEnv = d.app.env.filter((e) => e.secret);
   if (secretEnv.length > 0) {
     const lines = secretEnv.map((e) => `${e.name}=${expandTemplate(e.value, vars)}\n`).join('');

@@ -3,7 +3,7 @@
 import { buildRef, containerName, networkName, pinRef, unitName } from '../render/paths.js';
 import type { CurrentApp, CurrentState } from '../state/current.js';
 import type { DesiredApp } from '../state/desired.js';
-import { planRollback } from '../updates/plan.js';
+import { planHold, planRollback } from '../updates/plan.js';
 import { PHASE, type Step } from './steps.js';
 
 export interface PlanInput {
@@ -26,6 +26,9 @@ function planApp(d: DesiredApp, c: CurrentApp | undefined, current: CurrentState
     if (x.name !== containerName(app))
       steps.push({ kind: 'remove-container', app, container: x.name, reason: 'not the app container' });
 
+  // A rollback whose data restore failed keeps the app stopped until a person acts.
+  if (c?.record.transition?.held)
+    return [...steps, ...planHold(d, isRunning(c), c.unitFileState === 'enabled')];
   // An update that berth did not finish (it was killed) is rolled back before anything else.
   if (c?.record.transition)
     return [...steps, ...planRollback(d, c.record, 'the update was interrupted', false)];
@@ -47,6 +50,8 @@ function planApp(d: DesiredApp, c: CurrentApp | undefined, current: CurrentState
     if (!current.networks.has(networkName(n)))
       steps.push({ kind: 'ensure-network', app, network: networkName(n) });
   if (c?.unitFileState !== 'enabled') steps.push({ kind: 'enable', app, unit });
+  // Requires= would start an app kept stopped (planHold) along with its dependent: neither starts.
+  if (d.app.dependsOn.some((x) => current.apps.get(x.app)?.record.transition?.held)) return steps;
 
   const running = c?.containers.find((x) => x.name === containerName(app));
   const stale = running !== undefined && running.state === 'running' && running.hash !== d.unit.hash;

@@ -37,7 +37,7 @@ export type Step =
   | { kind: 'prune-snapshots'; app: string; keep: number }
   | { kind: 'begin-update'; app: string; transition: Transition }
   | { kind: 'snapshot'; app: string; paths: string[]; image: string; keep: number }
-  | { kind: 'restore-snapshot'; app: string; snapshot: string; paths: string[] }
+  | { kind: 'restore-snapshot'; app: string; snapshot: string }
   | { kind: 'gate'; app: string; unit: string; windowMs: number; stableForMs: number; health: boolean }
   | { kind: 'end-update'; app: string; entry: Omit<HistoryEntry, 'at' | 'app'>; reject?: string };
 
@@ -104,7 +104,7 @@ export function describeStep(s: Step): string {
     case 'remove-network':
       return `remove network ${s.network}`;
     case 'prune-snapshots':
-      return `keep the newest ${s.keep} snapshots of ${s.app}`;
+      return `keep the newest ${s.keep} snapshots (and set-aside copies) of ${s.app}`;
     case 'begin-update':
       return `${s.transition.kind} ${s.app}: ${shortId(s.transition.from.id)} → ${shortId(s.transition.to.id)}`;
     case 'snapshot':

@@ -25,6 +25,12 @@ export interface AppFile {
   mode: number;
 }
 
+/** A file whose content substitutes a secret value. */
+export const holdsSecret = (f: Pick<AppFile, 'content'>) => f.content.some((p) => p.kind === 'secret');
+
+/** The mode a file is written with: one that holds a secret is its owner's only (the recipe's mode less group and others). */
+export const fileMode = (f: Pick<AppFile, 'content' | 'mode'>) => (holdsSecret(f) ? f.mode & 0o700 : f.mode);
+
 export interface EnvVar {
   name: string;
   value: TemplatePart[];

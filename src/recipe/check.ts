@@ -87,8 +87,19 @@ export function portsOf(recipe: Recipe): PortMapping[] {
   return (recipe.ports ?? []).map((p) => (typeof p === 'string' ? parsePortString(p)! : { ...p }));
 }
 
-const under = (path: string, root: string) => root === '/' || path === root || path.startsWith(`${root}/`);
+export const under = (path: string, root: string) =>
+  root === '/' || path === root || path.startsWith(`${root}/`);
 const trimSlash = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p);
+
+/** Why a (normalized) host path cannot be given to an app, as the end of a sentence; undefined when it can. */
+export function hostPathProblem(host: string, ctx: CheckContext): string | undefined {
+  const dataDir = trimSlash(ctx.dataDir);
+  if (FORBIDDEN_HOST_PATHS.includes(host) || under(host, dataDir) || under(dataDir, host))
+    return `is a system or berth directory and cannot be given to an app; use a directory under ${ctx.allowedRoots.join(', ')}`;
+  if (!ctx.allowedRoots.some((root) => under(host, trimSlash(root))))
+    return `is outside the allowed roots (${ctx.allowedRoots.join(', ')}); move the data under one of them`;
+  return undefined;
+}
 
 export function checkRecipe(r: Recipe, ctx: CheckContext): Problem[] {
   const problems: Problem[] = [];
@@ -104,13 +115,20 @@ export function checkRecipe(r: Recipe, ctx: CheckContext): Problem[] {
     if (typeof image === 'string') add(['image'], image);
   }
   const context = typeof r.build === 'string' ? r.build : r.build?.context;
-  if (
-    context?.startsWith('/') &&
-    !ctx.allowedRoots.some((root) => under(posix.normalize(context), trimSlash(root)))
-  )
+  const outsideRoots = (p: string | undefined): p is string =>
+    p?.startsWith('/') === true &&
+    !ctx.allowedRoots.some((root) => under(posix.normalize(p), trimSlash(root)));
+  if (outsideRoots(context))
     add(
       typeof r.build === 'string' ? ['build'] : ['build', 'context'],
       `the build context ${context} is outside the allowed roots (${ctx.allowedRoots.join(', ')}); put it under one of them, or next to the recipe`,
+    );
+  // A relative file lies in the context (no '..'); an absolute one must lie under a root too.
+  const buildFile = typeof r.build === 'object' ? r.build.file : undefined;
+  if (outsideRoots(buildFile))
+    add(
+      ['build', 'file'],
+      `the Containerfile ${buildFile} is outside the allowed roots (${ctx.allowedRoots.join(', ')}); give it relative to the build context`,
     );
 
   // Networking.
@@ -143,23 +161,12 @@ export function checkRecipe(r: Recipe, ctx: CheckContext): Problem[] {
     if (other) add(path, `target ${t} is already used by ${other}`);
     else targets.set(t, what);
   };
-  const dataDir = trimSlash(ctx.dataDir);
   for (const [name, v] of Object.entries(r.volumes ?? {})) {
     claimTarget(v.target, `volumes.${name}`, ['volumes', name, 'target']);
     if (v.host === undefined) continue;
     const host = posix.normalize(trimSlash(v.host));
-    const path = ['volumes', name, 'host'];
-    if (FORBIDDEN_HOST_PATHS.includes(host) || under(host, dataDir) || under(dataDir, host)) {
-      add(
-        path,
-        `host path ${host} is a system or berth directory and cannot be given to an app; use a directory under ${ctx.allowedRoots.join(', ')}`,
-      );
-    } else if (!ctx.allowedRoots.some((root) => under(host, trimSlash(root)))) {
-      add(
-        path,
-        `host path ${host} is outside the allowed roots (${ctx.allowedRoots.join(', ')}); move the data under one of them`,
-      );
-    }
+    const problem = hostPathProblem(host, ctx);
+    if (problem) add(['volumes', name, 'host'], `host path ${host} ${problem}`);
   }
   for (const [name, f] of Object.entries(r.files ?? {}))
     claimTarget(f.target, `files.${name}`, ['files', name, 'target']);

@@ -8,6 +8,7 @@ import { crossCheck } from './crosscheck.js';
 import { compareDiagnostics, type Diagnostic } from './diagnostics.js';
 import { Locator } from './locate.js';
 import { MAX_RECIPE_BYTES, type ParsedRecipe, parseRecipeText } from './parse.js';
+import { checkResolvedPaths } from './realpaths.js';
 
 export interface RecipeSet {
   /** Every file read, in path order, with its diagnostics (cross-file ones included). */
@@ -59,7 +60,9 @@ export async function readRecipe(file: string, ctx: CheckContext): Promise<Parse
       );
     const buf = await readFile(file);
     const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(buf);
-    return parseRecipeText(file, text, ctx);
+    const parsed = parseRecipeText(file, text, ctx);
+    await checkResolvedPaths(parsed, ctx);
+    return parsed;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e instanceof TypeError) return unreadable(file, 'the file is not valid UTF-8 text');

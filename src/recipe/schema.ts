@@ -360,7 +360,13 @@ export const RecipeSchema = z
           error:
             'is not a namespaced sysctl podman can set for a container (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)',
         }),
-        z.union([line(256), z.number()]),
+        z.union([
+          // podman splits --sysctl at commas: one in a value would set another sysctl.
+          line(256).regex(/^[^,]*$/, {
+            error: "a sysctl value must not contain ',': podman would read what follows it as another sysctl",
+          }),
+          z.number(),
+        ]),
       )
       .optional()
       .describe("Kernel parameters of the container's own namespaces, e.g. {net.ipv4.ip_forward: 1}."),

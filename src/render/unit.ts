@@ -2,7 +2,7 @@
 // Type=notify with conmon's readiness, the container removed on stop, KillMode=mixed.
 // Pure: the same app and context always give the same bytes.
 import { createHash } from 'node:crypto';
-import type { App } from '../recipe/app.js';
+import { type App, fileMode } from '../recipe/app.js';
 import { execLine, systemdEscape } from './escape.js';
 import { renderHealthUnits, type UnitFile } from './health-units.js';
 import { appPaths, containerName, healthUnitNames, unitName } from './paths.js';
@@ -114,7 +114,8 @@ export function renderUnit(app: App, ctx: RenderContext): RenderedUnit {
   const companions = renderHealthUnits(app, ctx, [OWNER_MARK, `X-Berth-App=${app.name}`]);
   const h = createHash('sha256').update(body);
   for (const c of companions) h.update(`\0unit\0${c.name}\0${c.text}`);
-  for (const f of app.files) h.update(`\0file\0${f.name}\0${f.mode}\0${f.template}`);
+  // The mode written (fileMode): a file that holds a secret is rewritten when that rule changes.
+  for (const f of app.files) h.update(`\0file\0${f.name}\0${fileMode(f)}\0${f.template}`);
   for (const e of app.env.filter((x) => x.secret))
     h.update(`\0secret-env\0${e.name}\0${JSON.stringify(e.value)}`);
   const hash = h.digest('hex').slice(0, 16);

@@ -1,5 +1,5 @@
 // Desired state: for each valid recipe, the unit berth would write and what must exist on disk.
-import type { App } from '../recipe/app.js';
+import { type App, holdsSecret } from '../recipe/app.js';
 import { secretNames } from '../recipe/template.js';
 import { appPaths } from '../render/paths.js';
 import { type RenderContext, type RenderedUnit, renderUnit } from '../render/unit.js';
@@ -30,7 +30,9 @@ export function desiredApp(app: App, ctx: RenderContext): DesiredApp {
     ...app.volumes.flatMap((v) =>
       v.host ? [] : [{ path: paths.volume(v.name), mode: 0o755, ...(v.owner ? { owner: v.owner } : {}) }],
     ),
-    ...(app.files.length > 0 ? [{ path: paths.configDir, mode: 0o755 }] : []),
+    ...(app.files.length > 0
+      ? [{ path: paths.configDir, mode: app.files.some(holdsSecret) ? 0o700 : 0o755 }]
+      : []),
     ...(usesSecrets ? [{ path: paths.secretsDir, mode: 0o700 }] : []),
     // The unit's StandardOutput=append: file lies here: systemd does not create the dir (exit 209).
     // 0700: an app's output may hold what it should not show to other users.

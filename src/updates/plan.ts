@@ -71,7 +71,7 @@ function switchSteps(d: DesiredApp, sw: Switch): Step[] {
   if (app.enabled || why === 'rollback') steps.push({ kind: 'stop', app: name, unit, reason: why });
   if (sw.data && 'take' in sw.data) steps.push(sw.data.take);
   if (sw.data && 'restore' in sw.data)
-    steps.push({ kind: 'restore-snapshot', app: name, snapshot: sw.data.restore, paths: d.snapshotPaths });
+    steps.push({ kind: 'restore-snapshot', app: name, snapshot: sw.data.restore });
   steps.push({
     kind: 'pin-image',
     app: name,
@@ -128,7 +128,13 @@ export function planUpdate(d: DesiredApp, record: ImageRecord, candidate: Pin, n
  * aside and restore the snapshot, re-pin the image it replaced, start. The gate runs when
  * asked (berth update waits; a pass that finds an interrupted update only restarts).
  */
-export function planRollback(d: DesiredApp, record: ImageRecord, reason: string, gate: boolean): Step[] {
+export function planRollback(
+  d: DesiredApp,
+  record: ImageRecord,
+  reason: string,
+  gate: boolean,
+  restore = true,
+): Step[] {
   const t = record.transition;
   if (!t) return [];
   // An interrupted rollback is finished the same way: the good image is `to` there.
@@ -145,7 +151,7 @@ export function planRollback(d: DesiredApp, record: ImageRecord, reason: string,
   };
   return switchSteps(d, {
     transition,
-    ...(t.snapshot ? { data: { restore: t.snapshot } } : {}),
+    ...(t.snapshot && restore ? { data: { restore: t.snapshot } } : {}),
     ...(t.priorPrevious ? { previous: t.priorPrevious } : {}),
     gate,
     result: 'rolled-back',
@@ -180,4 +186,32 @@ export function planManualRollback(
     result: 'rolled-back',
     reason,
   });
+}
+
+/**
+ * An app whose rollback could not restore its data (the transition is held): only kept
+ * stopped and disabled, so neither a pass nor a boot starts it on the rejected image or on
+ * data that is not its own; `berth rollback` finishes the rollback (planHeldRollback).
+ */
+export function planHold(d: DesiredApp, running: boolean, enabled: boolean): Step[] {
+  const name = d.app.name;
+  const unit = unitName(name);
+  return [
+    ...(running
+      ? [{ kind: 'stop' as const, app: name, unit, reason: 'kept stopped: its data restore failed' }]
+      : []),
+    ...(enabled ? [{ kind: 'disable' as const, app: name, unit }] : []),
+  ];
+}
+
+/**
+ * `berth rollback` on a held app: the held rollback again, with the data restore (--data) or
+ * without it (the good image on the data as it is now, which is the data found before).
+ */
+export function planHeldRollback(d: DesiredApp, record: ImageRecord, withData: boolean): Step[] {
+  const t = record.transition;
+  if (!t?.held) return [];
+  const { held: _h, ...rest } = t;
+  const reason = withData ? 'berth rollback --data' : 'berth rollback (the data kept as it was)';
+  return planRollback(d, { ...record, transition: { ...rest, reason } }, reason, true, withData);
 }

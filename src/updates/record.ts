@@ -2,9 +2,8 @@
 // unit runs by its berth-owned tag), the one before it, an update under way, rejected
 // candidates, and the history of updates. The file is the truth; the tags follow it.
 import { appendFileSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { atomicWrite } from '../exec/files.js';
+import { atomicWrite, privateDir } from '../exec/files.js';
 import { appPaths } from '../render/paths.js';
 
 export interface Pin {
@@ -28,6 +27,11 @@ export interface Transition {
   reason?: string;
   /** What `:previous` named before the update, restored by a rollback. */
   priorPrevious?: Pin;
+  /**
+   * Set when the rollback's data restore failed: the data found before is back in place, and
+   * the app is kept stopped (its unit disabled) until `berth rollback` finishes the rollback.
+   */
+  held?: { reason: string; at: string };
 }
 
 export interface ImageRecord {
@@ -74,6 +78,7 @@ export function readRecord(dataDir: string, app: string): ImageRecord {
 }
 
 export async function writeRecord(dataDir: string, app: string, r: ImageRecord): Promise<void> {
+  await privateDir(appPaths(dataDir, app).stateDir);
   await atomicWrite(recordPath(dataDir, app), `${JSON.stringify(r, null, 2)}\n`, 0o644);
 }
 
@@ -89,9 +94,10 @@ export async function updateRecord(
 }
 
 export async function appendHistory(dataDir: string, e: HistoryEntry): Promise<void> {
-  await mkdir(appPaths(dataDir, e.app).stateDir, { recursive: true });
+  // The history and the failed versions' output kept beside it may quote secrets.
+  await privateDir(appPaths(dataDir, e.app).stateDir);
   // One short line per append: O_APPEND writes of a line are whole.
-  appendFileSync(historyPath(dataDir, e.app), `${JSON.stringify(e)}\n`);
+  appendFileSync(historyPath(dataDir, e.app), `${JSON.stringify(e)}\n`, { mode: 0o600 });
 }
 
 export function readHistory(dataDir: string, app: string): HistoryEntry[] {

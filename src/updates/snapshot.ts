@@ -2,16 +2,16 @@
 // stopped. Owners, modes, ACLs and xattrs are kept (numeric IDs: the container's users
 // have no names on the host). Written under a temporary name, fsynced and renamed, so a
 // crash never leaves half a snapshot that counts.
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { type FreeBytes, formatBytes, freeBytes, MiB, NoSpaceError } from '../exec/space.js';
+import { lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type FreeBytes, formatBytes, freeBytes, NoSpaceError } from '../exec/space.js';
 import { faultPoint } from '../exec/faults.js';
 import { spawnRunner } from '../podman/podman.js';
 import { appPaths } from '../render/paths.js';
 import { shortId } from './record.js';
+import { ASIDE_PREFIX, RESTORE_PREFIX, SNAPSHOT_FLOOR, stamp, TAR_KEEP, TAR_LIMIT, tarError } from './tar.js';
 
-/** Free space a snapshot must leave behind on the data file system. */
-export const SNAPSHOT_FLOOR = 256 * MiB;
+export { SNAPSHOT_FLOOR } from './tar.js';
 
 export interface SnapshotInfo {
   path: string;
@@ -24,16 +24,38 @@ export interface SnapshotInfo {
 }
 
 const SUFFIX = '.tar.zst';
-/** The longest a tar of an app's data may run. */
-const TAR_LIMIT = { timeoutMs: 60 * 60_000 };
 const NAME_RE = /^(\d{8}T\d{6}(?:\d{3})?Z)-([0-9a-f]{12})\.tar\.zst$/;
 
-/** Bytes the paths hold (what an archive of them needs at most, before compression). */
-export async function sizeOf(paths: readonly string[]): Promise<number> {
+/** The longest sizing the data may take (it runs under the apply lock). */
+export const SIZE_LIMIT_MS = 60_000;
+
+export class SizingTimeout extends NoSpaceError {}
+
+export interface SizeOptions {
+  limitMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Bytes the paths hold (what an archive of them needs at most, before compression). Sized
+ * as tar reads them: lstat, so a symlink counts as itself and a loop is never followed; and
+ * within a time bound, so a huge tree refuses the update instead of holding the lock for ever.
+ */
+export async function sizeOf(paths: readonly string[], opts: SizeOptions = {}): Promise<number> {
+  const now = opts.now ?? Date.now;
+  const limit = opts.limitMs ?? SIZE_LIMIT_MS;
+  const end = now() + limit;
   let total = 0;
+  let entries = 0;
   const walk = async (p: string): Promise<void> => {
-    const st = await stat(p).catch(() => undefined);
+    if (now() > end)
+      throw new SizingTimeout(
+        `sizing the data in ${paths.join(', ')} took longer than ${limit / 1000}s (${entries} entries so far); ` +
+          `set update.snapshot: false for an app with this much data; nothing was changed`,
+      );
+    const st = await lstat(p).catch(() => undefined);
     if (!st) return;
+    entries++;
     total += st.isFile() ? st.size : 4096;
     if (st.isDirectory())
       for (const e of await readdir(p).catch(() => [] as string[])) await walk(join(p, e));
@@ -42,14 +64,10 @@ export async function sizeOf(paths: readonly string[]): Promise<number> {
   return total;
 }
 
-const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace('.', '');
-
-/** tar arguments that keep what a restore needs; paths are stored relative to / and restored there. */
-const TAR_KEEP = ['--xattrs', '--xattrs-include=*', '--acls', '--numeric-owner'];
-
 export interface SnapshotDeps {
   free?: FreeBytes;
   now?: () => Date;
+  size?: SizeOptions;
 }
 
 /**
@@ -61,11 +79,12 @@ export async function requireSnapshotSpace(
   app: string,
   paths: readonly string[],
   free: FreeBytes = freeBytes,
+  size: SizeOptions = {},
 ): Promise<string[]> {
   const dir = appPaths(dataDir, app).snapshotsDir;
   const present = [];
-  for (const p of paths) if (await stat(p).catch(() => undefined)) present.push(p);
-  const need = await sizeOf(present);
+  for (const p of paths) if (await lstat(p).catch(() => undefined)) present.push(p);
+  const need = await sizeOf(present, size);
   const have = await free(dir);
   if (have - need < SNAPSHOT_FLOOR)
     throw new NoSpaceError(
@@ -86,7 +105,7 @@ export async function takeSnapshot(
 ): Promise<string> {
   const dir = appPaths(dataDir, app).snapshotsDir;
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const present = await requireSnapshotSpace(dataDir, app, paths, deps.free);
+  const present = await requireSnapshotSpace(dataDir, app, paths, deps.free, deps.size);
   const name = `${stamp((deps.now ?? (() => new Date()))())}-${shortId(image)}${SUFFIX}`;
   const final = join(dir, name);
   const tmp = join(dir, `.${name}.tmp`);
@@ -100,16 +119,16 @@ export async function takeSnapshot(
         '--sparse',
         `--file=${tmp}`,
         '--directory=/',
-        // Data a rollback moved aside is not part of the app's data any more.
-        '--exclude=.berth-aside-*',
+        // Data a rollback moved aside, or a restore's staged copy, is not the app's data.
+        `--exclude=${ASIDE_PREFIX}*`,
+        `--exclude=${RESTORE_PREFIX}*`,
         '--',
         ...present.map((p) => p.replace(/^\/+/, '')),
       ],
       TAR_LIMIT,
     );
     faultPoint('snapshot-written');
-    if (r.code !== 0)
-      throw new Error(`tar failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+    if (r.code !== 0) throw new Error(`tar failed (exit ${r.code}): ${tarError(r)}`);
     const fh = await open(tmp, 'r');
     try {
       await fh.sync();
@@ -147,61 +166,44 @@ export async function listSnapshots(dataDir: string, app: string): Promise<Snaps
   return out;
 }
 
-/** Deletes the oldest snapshots beyond keep, and temporary files an interrupted snapshot left. */
+export interface AsideInfo {
+  path: string;
+  name: string;
+  /** What it holds (as sizeOf counts it). */
+  bytes: number;
+}
+
+/** Data rollbacks moved aside into the app's .aside dir, oldest first. */
+export async function listAside(dataDir: string, app: string): Promise<AsideInfo[]> {
+  const out: AsideInfo[] = [];
+  for (const a of await listAsideNames(dataDir, app))
+    out.push({ ...a, bytes: await sizeOf([a.path], { limitMs: Number.POSITIVE_INFINITY }) });
+  return out;
+}
+
+const oldest = <T>(all: readonly T[], keep: number) => all.slice(0, Math.max(0, all.length - keep));
+
+/**
+ * Deletes the oldest snapshots beyond keep, and the oldest data set aside by rollbacks
+ * beyond keep (kept like snapshots), and the temporary files an interrupted snapshot left.
+ */
 export async function pruneSnapshots(dataDir: string, app: string, keep: number): Promise<string[]> {
   const dir = appPaths(dataDir, app).snapshotsDir;
   for (const n of await readdir(dir).catch(() => [] as string[]))
     if (n.startsWith('.') && n.endsWith('.tmp')) await rm(join(dir, n), { force: true });
-  const all = await listSnapshots(dataDir, app);
-  const gone = all.slice(0, Math.max(0, all.length - keep));
-  for (const s of gone) await rm(s.path, { force: true });
+  const gone = [
+    ...oldest(await listSnapshots(dataDir, app), keep),
+    ...oldest(await listAsideNames(dataDir, app), keep),
+  ];
+  for (const s of gone) await rm(s.path, { recursive: true, force: true });
   return gone.map((s) => s.name);
 }
 
-/**
- * Puts the data back as the snapshot has it. What is there now is moved aside first, never
- * deleted: berth's own volumes into the app's .aside dir, a host path's contents into a
- * .berth-aside-<time> dir inside it (a host path may be a mount point, which cannot move).
- */
-export async function restoreSnapshot(
-  dataDir: string,
-  app: string,
-  snapshot: string,
-  paths: readonly string[],
-  now: Date = new Date(),
-): Promise<string> {
-  const st = await stat(snapshot).catch(() => undefined);
-  if (!st?.isFile()) throw new Error(`the snapshot ${snapshot} is missing; the data was left as it is`);
-  const p = appPaths(dataDir, app);
-  const aside = join(p.asideDir, stamp(now));
-  for (const path of paths) {
-    if (!(await stat(path).catch(() => undefined))) continue;
-    if (path.startsWith(`${p.root}/`)) {
-      await mkdir(aside, { recursive: true, mode: 0o700 });
-      await rename(path, join(aside, basename(path)));
-    } else {
-      const inside = join(path, `.berth-aside-${stamp(now)}`);
-      await mkdir(inside, { mode: 0o700 });
-      for (const e of await readdir(path))
-        if (!e.startsWith('.berth-aside-')) await rename(join(path, e), join(inside, e));
-    }
-  }
-  const r = await spawnRunner(
-    [
-      'tar',
-      '--extract',
-      '--zstd',
-      ...TAR_KEEP,
-      '--same-permissions',
-      '--same-owner',
-      `--file=${snapshot}`,
-      '--directory=/',
-    ],
-    TAR_LIMIT,
-  );
-  if (r.code !== 0)
-    throw new Error(
-      `restoring ${basename(snapshot)} failed (tar exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' | ')}; the data found before is in ${aside}`,
-    );
-  return aside;
+/** The .aside entries without their sizes (pruning needs only the order). */
+async function listAsideNames(dataDir: string, app: string): Promise<{ path: string; name: string }[]> {
+  const dir = appPaths(dataDir, app).asideDir;
+  return (await readdir(dir).catch(() => [] as string[]))
+    .filter((n) => /^\d{8}T\d{6}\d*Z$/.test(n))
+    .sort()
+    .map((name) => ({ path: join(dir, name), name }));
 }

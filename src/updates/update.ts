@@ -7,11 +7,12 @@ import type { FreeBytes } from '../exec/space.js';
 import { withLock } from '../exec/lock.js';
 import { dependencyDepth } from '../plan/plan.js';
 import { applyLockPath, computePlan, executorDeps, type Runtime, settleJobs } from '../runtime.js';
+import { unitName } from '../render/paths.js';
 import type { DesiredApp } from '../state/desired.js';
 import { resolveCandidate } from './candidate.js';
 import { runUpdateStep } from './execute.js';
-import { compare, planManualRollback, planRollback, planUpdate } from './plan.js';
-import { type Pin, readRecord, shortId, updateRecord } from './record.js';
+import { compare, planHeldRollback, planManualRollback, planRollback, planUpdate } from './plan.js';
+import { type ImageRecord, type Pin, readRecord, shortId, updateRecord } from './record.js';
 import { listSnapshots, requireSnapshotSpace } from './snapshot.js';
 
 export type AppUpdateStatus =
@@ -60,6 +61,8 @@ async function rollBack(rt: Runtime, d: DesiredApp, reason: string, opts: Update
   const r = await execute(steps, executorDeps(rt, [d], opts.onEvent));
   const base = { app, ...(t ? { from: t.to, to: t.from } : {}) };
   if (r.failed.length === 0) return { ...base, status: 'rolled-back', reason };
+  const held = readRecord(rt.config.dataDir, app).transition?.held;
+  if (held) return { ...base, status: 'failed', reason: `${reason}; ${held.reason}` };
   // The rollback failed too: record it and end the transition, so no pass loops on it; the
   // app is left on the old image, as systemd keeps it.
   const why = `${reason}; the rollback failed too: ${r.failed[0]!.error}`;
@@ -102,6 +105,7 @@ async function updateOne(rt: Runtime, d: DesiredApp, opts: UpdateOptions): Promi
       status: 'error',
       reason: `${app} has not been started by berth yet; run 'berth apply' first`,
     };
+  if (record.transition?.held) return { app, status: 'error', reason: record.transition.held.reason };
   if (opts.automatic && d.app.update.policy === 'manual')
     return { app, status: 'skipped', reason: 'policy: manual' };
   let candidate: Pin;
@@ -177,6 +181,7 @@ export async function runRollback(
     if (!d)
       throw new UnknownAppError(`no app named '${app}' with a valid recipe: 'berth status' lists the apps`);
     const record = readRecord(rt.config.dataDir, app);
+    if (record.transition?.held) return finishHeld(rt, d, record, withData, opts);
     if (!record.current || !record.previous)
       return { app, status: 'error', reason: `${app} has no previous image to go back to` };
     let snapshot: string | undefined;
@@ -195,8 +200,45 @@ export async function runRollback(
     const r = await execute(steps, executorDeps(rt, [d], opts.onEvent));
     const base = { app, from: record.current, to: record.previous };
     if (r.failed.length === 0) return { ...base, status: 'rolled-back', reason: 'berth rollback' };
-    const why = `berth rollback failed: ${r.failed[0]!.error}`;
-    await endFailed(rt, app, record.current, record.previous, why);
+    const why = await rollbackFailed(rt, app, record.current, record.previous, r.failed[0]!.error);
     return { ...base, status: 'failed', reason: why };
   });
+}
+
+/** `berth rollback` on an app kept stopped after a failed restore: the rollback again (with or without the data). */
+async function finishHeld(
+  rt: Runtime,
+  d: DesiredApp,
+  record: ImageRecord,
+  withData: boolean,
+  opts: Pick<UpdateOptions, 'onEvent'>,
+): Promise<AppUpdate> {
+  const app = d.app.name;
+  const t = record.transition!;
+  const steps = planHeldRollback(d, record, withData);
+  const r = await execute(steps, executorDeps(rt, [d], opts.onEvent));
+  const base = { app, from: t.from, to: t.to };
+  if (r.failed.length === 0) {
+    // Enabled again as the hold disabled it; the reload makes systemd report the unit file's state anew.
+    if (d.app.enabled) await rt.systemd.enable([unitName(app)]);
+    await rt.systemd.reload();
+    return { ...base, status: 'rolled-back', reason: 'berth rollback' };
+  }
+  return {
+    ...base,
+    status: 'failed',
+    reason: await rollbackFailed(rt, app, t.from, t.to, r.failed[0]!.error),
+  };
+}
+
+/**
+ * Why a `berth rollback` failed. A failed restore held it (the app stays stopped, the record
+ * says why); anything else ends it as failed, so no pass loops on it.
+ */
+async function rollbackFailed(rt: Runtime, app: string, from: Pin, to: Pin, error: string): Promise<string> {
+  const held = readRecord(rt.config.dataDir, app).transition?.held;
+  if (held) return held.reason;
+  const why = `berth rollback failed: ${error}`;
+  await endFailed(rt, app, from, to, why);
+  return why;
 }

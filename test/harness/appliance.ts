@@ -124,6 +124,11 @@ export async function startAppliance(
     BERTH_SOCKET: join(dirs.run, 'berth', 'control.sock'),
     // Tests send traffic only to loopback or to namespaces they made: never mDNS on the host's LAN.
     BERTH_ADVERTISE_INTERFACES: 'lo',
+    // A store of its own, when the run asks for one: another sandbox's running containers make
+    // podman ps fail here ("unknown FS magic on /run/netns/…"), as their namespaces are not ours.
+    ...(process.env.CONTAINERS_STORAGE_CONF
+      ? { CONTAINERS_STORAGE_CONF: process.env.CONTAINERS_STORAGE_CONF }
+      : {}),
     ...extraEnv,
   };
   // `wrap` (e.g. nsenter --net=…) puts the manager, and so every app and berth.service, elsewhere.

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import type { InspectedContainer, Podman } from '../../src/podman/podman.js';
 import type { ServiceManager, UnitState } from '../../src/systemd/manager.js';
 import { GateFailed, runGate } from '../../src/updates/gate.js';
-import { listSnapshots, pruneSnapshots, restoreSnapshot, takeSnapshot } from '../../src/updates/snapshot.js';
+import { restoreSnapshot } from '../../src/updates/restore.js';
+import { listSnapshots, pruneSnapshots, takeSnapshot } from '../../src/updates/snapshot.js';
 
 const ID = 'f'.repeat(64);
 
@@ -28,7 +29,7 @@ describe('snapshots', () => {
 
     await writeFile(join(vol, 'schema'), 'schema=2\n');
     await writeFile(join(vol, 'new-file'), 'new');
-    const aside = await restoreSnapshot(dataDir, 'a', snap, [vol], now());
+    const aside = await restoreSnapshot(dataDir, 'a', snap, { now: now() });
     expect(await readFile(join(vol, 'schema'), 'utf8')).toBe('schema=1\n');
     expect((await lstat(join(vol, 'sub', 'secret'))).mode & 0o777).toBe(0o600);
     expect((await lstat(join(vol, 'link'))).isSymbolicLink()).toBe(true);
@@ -62,9 +63,7 @@ describe('snapshots', () => {
 
   it('a missing snapshot is said, and the data is left as it is', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'berth-snap-'));
-    await expect(restoreSnapshot(dataDir, 'a', join(dataDir, 'nope.tar.zst'), [])).rejects.toThrow(
-      /is missing/,
-    );
+    await expect(restoreSnapshot(dataDir, 'a', join(dataDir, 'nope.tar.zst'))).rejects.toThrow(/is missing/);
   });
 });
 

@@ -3,7 +3,7 @@
 // real containers, real snapshots; berth killed with SIGKILL at the points an update can
 // be cut short.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -375,5 +375,66 @@ describe('berth rollback --data', () => {
       result: 'rolled-back',
       reason: 'berth rollback --data',
     });
+  });
+});
+
+describe('a rollback whose data restore fails', () => {
+  it('a truncated snapshot: the old data stays, the app is kept stopped and says why until berth rollback', async () => {
+    await moveTag('v1');
+    await box.writeRecipe(
+      'h.yaml',
+      `name: upd-h\nimage: ${LIVE}\ninit: true\nports: ["127.0.0.1:18531:80"]\nstop_timeout: 2s\nvolumes:\n  data: {target: /data}\nupdate: {stable_for: 2s}\n`,
+    );
+    await box.berth(['apply']);
+    const data = join(dataDir(), 'apps', 'upd-h', 'data');
+    const unit = () => box.runtime.systemd.state('berth-upd-h.service');
+    // An update cut short after the switch: its snapshot is then damaged (a full disk's work).
+    await moveTag('v2');
+    const killed = await box.berth(['update', 'upd-h'], {
+      allowFail: true,
+      env: { BERTH_FAULT_KILL_AT: 'step:start' },
+    });
+    expect(killed.code).not.toBe(0);
+    const snap = readRecord(dataDir(), 'upd-h').transition!.snapshot!;
+    await writeFile(join(data, 'written-since'), 'the data as it is now\n');
+    await truncate(snap, Math.floor((await stat(snap)).size / 2));
+    const before = (await readdir(data)).sort();
+
+    // The pass rolls back; the restore fails: the data is as it was, the app stays stopped.
+    await box.berth(['apply'], { allowFail: true });
+    expect((await readdir(data)).sort()).toEqual(before);
+    expect(await readFile(join(data, 'schema'), 'utf8')).toBe('schema=1\n');
+    expect((await unit()).activeState).not.toBe('active');
+    expect((await unit()).unitFileState).toBe('disabled');
+    const why =
+      /the rollback could not restore the data: the snapshot .* cannot be read.*upd-h is kept stopped/;
+    const st = (JSON.parse((await box.berth(['status', '--json'])).stdout) as AppStatus[]).find(
+      (a) => a.app === 'upd-h',
+    )!;
+    expect(st.keptStopped).toMatch(why);
+    expect((await box.berth(['status'])).stdout).toMatch(why);
+    expect((await box.berth(['history', 'upd-h'])).stdout).toMatch(/failed: the rollback could not restore/);
+    expect(readHistory(dataDir(), 'upd-h').at(-1)).toMatchObject({ result: 'failed' });
+    // No later pass starts it.
+    await box.berth(['apply'], { allowFail: true });
+    expect((await unit()).activeState).not.toBe('active');
+    expect((await readdir(data)).sort()).toEqual(before);
+
+    // Trying the restore again with the snapshot still damaged: held again, nothing moved.
+    const again = await box.berth(['rollback', 'upd-h', '--data', '--yes'], { allowFail: true });
+    expect(again.stdout).toMatch(why);
+    expect(readRecord(dataDir(), 'upd-h').transition?.held).toBeDefined();
+    expect((await unit()).activeState).not.toBe('active');
+    expect((await readdir(data)).sort()).toEqual(before);
+
+    // berth rollback finishes it: the good image on the data as it is.
+    expect((await box.berth(['rollback', 'upd-h'])).stdout).toContain('upd-h: back on');
+    expect(readRecord(dataDir(), 'upd-h').transition).toBeUndefined();
+    expect(readRecord(dataDir(), 'upd-h').current?.id).toBe(ids.v1);
+    expect((await httpGet('http://127.0.0.1:18531/version', 20_000)).body.trim()).toBe('v1');
+    expect((await readdir(data)).sort()).toEqual(before);
+    expect((await unit()).unitFileState).toBe('enabled');
+    // Nothing left to do: no pass enables it again.
+    expect((await box.berth(['plan'])).stdout).not.toContain('upd-h');
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execute } from '../../src/exec/executor.js';
 import { plan } from '../../src/plan/plan.js';
+import type { Step } from '../../src/plan/steps.js';
 import { Podman } from '../../src/podman/podman.js';
 import { desiredApp } from '../../src/state/desired.js';
 import type { JobResult, ServiceManager, UnitState } from '../../src/systemd/manager.js';
@@ -86,5 +87,22 @@ describe('execute', () => {
     expect(result.skipped.map((s) => s.kind + ' ' + ('app' in s ? s.app : ''))).toEqual(['start api']);
     expect(log).toContain('start berth-web.service');
     expect(log.filter((l) => l === 'reload')).toHaveLength(1);
+  });
+
+  it('a step of a kind no handler knows fails; it is never counted as done', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-exec-'));
+    const log: string[] = [];
+    const bogus = { kind: 'reticulate', app: 'web' } as unknown as Step;
+    const result = await execute([bogus], {
+      systemd: fakeManager(new Set(), log),
+      podman: fakePodman,
+      unitDir: dir,
+      dataDir: join(dir, 'data'),
+      hostname: 'h',
+      preloadDir: join(dir, 'images'),
+      desired: new Map(),
+    });
+    expect(result.done).toEqual([]);
+    expect(result.failed).toEqual([{ step: bogus, error: "no handler for the step kind 'reticulate'" }]);
   });
 });

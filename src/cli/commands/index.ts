@@ -102,7 +102,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'prune',
-    summary: 'remove the images, networks and snapshots berth made and no longer needs; say the space freed',
+    summary:
+      'remove the images, networks, snapshots and set-aside data berth made and no longer needs; say the space freed',
     load: async () => (await import('./prune.js')).pruneCommand,
   },
   {

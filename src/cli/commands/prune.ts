@@ -8,13 +8,14 @@ import { applyLockPath, computePlan, executorDeps } from '../../runtime.js';
 import { instanceOf } from '../../render/paths.js';
 import { planPrune } from '../../updates/prune.js';
 import { readHistory, readRecord } from '../../updates/record.js';
-import { listSnapshots } from '../../updates/snapshot.js';
+import { listAside, listSnapshots } from '../../updates/snapshot.js';
 import { type Command, EXIT_FAILED, EXIT_OK } from '../command.js';
 import { withRuntime } from '../connect.js';
 
 export const pruneCommand: Command = {
   name: 'prune',
-  summary: 'remove the images, networks and snapshots berth made and no longer needs; say the space freed',
+  summary:
+    'remove the images, networks, snapshots and set-aside data berth made and no longer needs; say the space freed',
   usage: 'berth prune [--json]',
   help: "Never touches images, containers or networks berth did not make, nor a removed app's data.",
   options: { json: { type: 'boolean' } },
@@ -35,11 +36,17 @@ export const pruneCommand: Command = {
           rt.podman.imagesInUse(),
           rt.podman.listBerthNetworks(instanceOf(config.dataDir)),
         ]);
-        const snapBytes = async () =>
-          (await Promise.all(p.desired.map((d) => listSnapshots(config.dataDir, d.app.name))))
-            .flat()
-            .reduce((a, s) => a + s.bytes, 0);
-        const snapsBefore = await snapBytes();
+        // Snapshots and the data rollbacks set aside, both kept per app by update.keep.
+        const kept = async () => {
+          const per = await Promise.all(
+            p.desired.map(async (d) => [
+              ...(await listSnapshots(config.dataDir, d.app.name)),
+              ...(await listAside(config.dataDir, d.app.name)),
+            ]),
+          );
+          return { count: per.flat().length, bytes: per.flat().reduce((a, s) => a + s.bytes, 0) };
+        };
+        const keptBefore = await kept();
         const steps = planPrune({
           dataDir: config.dataDir,
           desired: p.desired,
@@ -55,7 +62,10 @@ export const pruneCommand: Command = {
           removedImages: images.filter((i) => !left.has(i.id)).map((i) => i.id),
           steps: result.done.map(describeStep),
           failed: result.failed.map((f) => `${describeStep(f.step)}: ${f.error}`),
-          freedBytes: imageBytes + (snapsBefore - (await snapBytes())),
+          ...(await kept().then((after) => ({
+            removedCopies: keptBefore.count - after.count,
+            freedBytes: imageBytes + (keptBefore.bytes - after.bytes),
+          }))),
         };
       }),
     );
@@ -63,7 +73,9 @@ export const pruneCommand: Command = {
     else {
       for (const s of report.steps) if (!s.startsWith('keep the newest')) io.out(s);
       for (const f of report.failed) io.out(`FAILED ${f}`);
-      io.out(`freed ${formatBytes(report.freedBytes)} (${report.removedImages.length} images)`);
+      io.out(
+        `freed ${formatBytes(report.freedBytes)} (${report.removedImages.length} images, ${report.removedCopies} snapshots and set-aside copies)`,
+      );
     }
     return report.failed.length > 0 ? EXIT_FAILED : EXIT_OK;
   },
