@@ -4,7 +4,7 @@ import type { Step } from '../plan/steps.js';
 import { appPaths, instanceOf } from '../render/paths.js';
 import { runUpdateStep } from '../updates/execute.js';
 import { pruneSnapshots } from '../updates/snapshot.js';
-import type { ExecDeps, PassMemo } from './executor.js';
+import type { ExecDeps, PassMemo } from './deps.js';
 import { makeDirs, makeSecrets, writeAppFiles } from './files.js';
 import { ensureImage, releaseImages } from './images.js';
 import { deleteAppUnits, writeAppUnits } from './units.js';

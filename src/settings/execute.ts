@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { atomicWrite } from '../exec/files.js';
-import { type Runner, spawnRunner } from '../podman/podman.js';
+import { type Runner, spawnRunner } from '../process/run.js';
 import { type ImportRecord } from './plan.js';
 import { sha256 } from './folder.js';
 import type { SettingsStep, SettingsStepKind } from './steps.js';

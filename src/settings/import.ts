@@ -16,7 +16,7 @@ import {
   type SettingsSystem,
 } from './execute.js';
 import { shownSource } from '../recipe/diagnostics.js';
-import { type FolderProblem, readFolder, sha256 } from './folder.js';
+import { readFolder, sha256 } from './folder.js';
 import {
   type Parsed,
   parseAuthorizedKeys,
@@ -26,24 +26,8 @@ import {
   parseYesNo,
 } from './parse.js';
 import { type ImportRecord, planSettings, type SettingsInput, type Sourced } from './plan.js';
-import { readImportRecord, saveImportRecord, saveOutcome } from './record.js';
+import { type ImportOutcome, readImportRecord, saveImportRecord, saveOutcome } from './record.js';
 import { describeSettingsStep } from './steps.js';
-
-/** What one import did, kept for REPORT.txt, `berth settings` and `berth status`. */
-export interface ImportOutcome {
-  at: string;
-  folder: string;
-  done: string[];
-  failed: { what: string; error: string }[];
-  problems: FolderProblem[];
-  unchanged: string[];
-  notes: string[];
-  ignored: string[];
-  /** Keys that may log in as root, from the partition. */
-  keys: number;
-  sshPasswordLogin: boolean;
-  oneTimePassword: boolean;
-}
 
 async function rootPasswordState(root: string, oneTimeShown: boolean): Promise<'none' | 'set' | 'one-time'> {
   const shadow = await readFile(join(root, 'etc/shadow'), 'utf8').catch(() => '');

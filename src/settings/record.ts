@@ -3,8 +3,24 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { atomicWrite } from '../exec/files.js';
-import type { ImportOutcome } from './import.js';
+import type { FolderProblem } from './folder.js';
 import { EMPTY_RECORD, type ImportRecord } from './plan.js';
+
+/** What one import did, kept for REPORT.txt, `berth settings` and `berth status`. */
+export interface ImportOutcome {
+  at: string;
+  folder: string;
+  done: string[];
+  failed: { what: string; error: string }[];
+  problems: FolderProblem[];
+  unchanged: string[];
+  notes: string[];
+  ignored: string[];
+  /** Keys that may log in as root, from the partition. */
+  keys: number;
+  sshPasswordLogin: boolean;
+  oneTimePassword: boolean;
+}
 
 const dir = (dataDir: string) => join(dataDir, 'settings');
 

@@ -1,6 +1,6 @@
 // berth/REPORT.txt: what the last import did, in words, for someone who put the disk back
 // into their laptop to see why. CRLF line ends so every OS's plain editor shows it. Pure.
-import type { ImportOutcome } from './import.js';
+import type { ImportOutcome } from './record.js';
 
 export interface ReportHost {
   name: string;

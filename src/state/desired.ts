@@ -3,7 +3,6 @@ import { type App, holdsSecret } from '../recipe/app.js';
 import { secretNames } from '../recipe/template.js';
 import { appPaths } from '../render/paths.js';
 import { type RenderContext, type RenderedUnit, renderUnit } from '../render/unit.js';
-import { snapshotPaths } from '../updates/plan.js';
 
 export interface DirSpec {
   path: string;
@@ -45,4 +44,12 @@ export function desiredApp(app: App, ctx: RenderContext): DesiredApp {
     ]),
   ].sort();
   return { app, unit: renderUnit(app, ctx), dirs, secrets, snapshotPaths: snapshotPaths(app, ctx.dataDir) };
+}
+
+/** The data an update snapshots: berth's own volumes, and host paths when the recipe says `all`; never read-only ones. */
+export function snapshotPaths(app: App, dataDir: string): string[] {
+  if (app.update.snapshot === false) return [];
+  return app.volumes
+    .filter((v) => !v.readonly && (v.host === undefined || app.update.snapshot === 'all'))
+    .map((v) => v.host ?? appPaths(dataDir, app.name).volume(v.name));
 }

@@ -2,17 +2,9 @@
 // the candidate: the executor carries them out like any other plan.
 import type { Step } from '../plan/steps.js';
 import type { App } from '../recipe/app.js';
-import { appPaths, unitName } from '../render/paths.js';
+import { unitName } from '../render/paths.js';
 import type { DesiredApp } from '../state/desired.js';
 import type { ImageRecord, Pin, Transition } from './record.js';
-
-/** The data an update snapshots: berth's own volumes, and host paths when the recipe says `all`; never read-only ones. */
-export function snapshotPaths(app: App, dataDir: string): string[] {
-  if (app.update.snapshot === false) return [];
-  return app.volumes
-    .filter((v) => !v.readonly && (v.host === undefined || app.update.snapshot === 'all'))
-    .map((v) => v.host ?? appPaths(dataDir, app.name).volume(v.name));
-}
 
 /** How long the gate waits for a health check to pass: its own settings, capped by `update.gate`. */
 export function healthWindowMs(app: App): number {

@@ -7,7 +7,7 @@ import { chmod, chown, lstat, mkdir, readdir, rename, rm } from 'node:fs/promise
 import { basename, dirname, join } from 'node:path';
 import { type FreeBytes, formatBytes, freeBytes } from '../exec/space.js';
 import { faultPoint } from '../exec/faults.js';
-import { spawnRunner } from '../podman/podman.js';
+import { spawnRunner } from '../process/run.js';
 import { appPaths } from '../render/paths.js';
 import { ASIDE_PREFIX, RESTORE_PREFIX, SNAPSHOT_FLOOR, stamp, TAR_KEEP, TAR_LIMIT, tarError } from './tar.js';
 

@@ -6,7 +6,7 @@ import { lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path';
 import { type FreeBytes, formatBytes, freeBytes, NoSpaceError } from '../exec/space.js';
 import { faultPoint } from '../exec/faults.js';
-import { spawnRunner } from '../podman/podman.js';
+import { spawnRunner } from '../process/run.js';
 import { appPaths } from '../render/paths.js';
 import { shortId } from './record.js';
 import { ASIDE_PREFIX, RESTORE_PREFIX, SNAPSHOT_FLOOR, stamp, TAR_KEEP, TAR_LIMIT, tarError } from './tar.js';

@@ -1,6 +1,6 @@
 // What snapshots and restores share: tar's arguments, the names of berth's dirs beside an
 // app's data, and the free space a snapshot or a restore must leave.
-import type { RunResult } from '../podman/podman.js';
+import type { RunResult } from '../process/run.js';
 import { MiB } from '../exec/space.js';
 
 /** Free space a snapshot (or a restore's staged copy) must leave behind on the data file system. */

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import type { SettingsHandlers, SettingsSystem } from '../../src/settings/execute.js';
-import { type ImportOutcome, importSettings } from '../../src/settings/import.js';
+import { importSettings } from '../../src/settings/import.js';
+import type { ImportOutcome } from '../../src/settings/record.js';
 import { renderReport } from '../../src/settings/report.js';
 
 let dir: string;
