@@ -164,6 +164,12 @@ describe('berth os status', () => {
     if (!('rolledBack' in want)) expect(s.rolledBack).toBeUndefined();
     expect(renderOsStatus(s).length).toBeGreaterThan(2);
   });
+  it('an image built without a signing key says "unsigned updates"; a signed one does not', () => {
+    const unsigned = renderOsStatus(osStatus(facts({ entries: [e('berth_0.2.0.efi')], signed: false })));
+    expect(unsigned.join('\n')).toMatch(/^Updates: +unsigned updates \(/m);
+    const signed = renderOsStatus(osStatus(facts({ entries: [e('berth_0.2.0.efi')], signed: true })));
+    expect(signed.join('\n')).not.toMatch(/unsigned/);
+  });
   it('says the rollback on one line a person and the update test read', () => {
     const s = osStatus(
       facts({
@@ -198,6 +204,7 @@ describe('the OS line of berth status', () => {
 });
 
 describe('plans', () => {
+  const STAGING = '/var/lib/berth/os/staging';
   const base: UpdateRequest = {
     source: { kind: 'dir', path: '/media/usb/os-update-0.2.0' },
     checkOnly: false,
@@ -205,20 +212,19 @@ describe('plans', () => {
     verify: true,
     hasKey: true,
     tries: 3,
+    boot: 'good',
+    stagingDir: STAGING,
   };
   const kinds = (r: Partial<UpdateRequest>) =>
     planOsUpdate({ ...base, ...r }).steps.map((s) => (s.kind === 'install' ? `install ${s.part}` : s.kind));
   // Check first; the kernel image last, once the root is written and the settings carried.
   const INSTALL = ['remember-apps', 'install root', 'carry-over', 'install kernel'];
-  const FROM_DIR = ['write-definitions', 'verify-sums', 'check-new', ...INSTALL];
+  const FROM_DIR = ['write-definitions', 'stage', 'check-new', ...INSTALL, 'clear-staging'];
+  const URL = { kind: 'url', url: 'https://example.org/berth' } as const;
   const cases: [string, Partial<UpdateRequest>, string[] | RegExp][] = [
-    ['from a directory: berth checks its SHA256SUMS and signature', {}, FROM_DIR],
-    [
-      'from a URL: sysupdate checks them',
-      { source: { kind: 'url', url: 'https://example.org/berth' } },
-      ['write-definitions', 'check-new', ...INSTALL],
-    ],
-    ['--check only looks', { checkOnly: true }, ['write-definitions', 'verify-sums', 'check-new']],
+    ['from a directory: berth copies it and checks the copy', {}, FROM_DIR],
+    ['from a URL: sysupdate checks it', { source: URL }, ['write-definitions', 'check-new', ...INSTALL]],
+    ['--check only looks', { checkOnly: true }, ['write-definitions', 'stage', 'check-new', 'clear-staging']],
     ['--reboot reboots last', { reboot: true }, [...FROM_DIR, 'reboot']],
     ['no source at all', { source: undefined }, /no update source/],
     [
@@ -227,25 +233,58 @@ describe('plans', () => {
       /still on trial/,
     ],
     [
+      'not when this version is unknown (no kernel image)',
+      { boot: 'unknown' },
+      /cannot tell\s+that it was kept/,
+    ],
+    [
+      'not when the boot state could not be read',
+      { boot: { unreadable: 'no /efi' } },
+      /cannot tell.*no \/efi/,
+    ],
+    ['not when this version was set aside', { boot: 'set-aside' }, /set aside/],
+    [
       '--check while on trial only looks',
       { boot: 'trying', checkOnly: true },
-      ['write-definitions', 'verify-sums', 'check-new'],
+      ['write-definitions', 'stage', 'check-new', 'clear-staging'],
     ],
     ['no key in the image and no --no-verify', { hasKey: false }, /no key to check update signatures/],
     ['no key, --no-verify', { hasKey: false, verify: false }, FROM_DIR],
+    ['--no-verify from a URL', { source: URL, verify: false }, /--no-verify is refused for a URL/],
+    [
+      'http:// with --no-verify',
+      { source: { kind: 'url', url: 'http://192.168.1.5/os' }, verify: false },
+      /refused for a URL \(http:\/\//,
+    ],
+    [
+      'http:// on an image without a key',
+      { source: { kind: 'url', url: 'http://192.168.1.5/os' }, hasKey: false },
+      /URL is taken only with signatures checked/,
+    ],
+    [
+      'http:// signed',
+      { source: { kind: 'url', url: 'http://192.168.1.5/os' } },
+      ['write-definitions', 'check-new', ...INSTALL],
+    ],
   ];
   it.each(cases)('%s', (_n, r, want) => {
     if (want instanceof RegExp) expect(() => kinds(r)).toThrow(want);
     else expect(kinds(r)).toEqual(want);
   });
-  it('--no-verify is said, and the directory check then skips the signature only', () => {
+  it('--no-verify is said, and the staged copy is then checked against SHA256SUMS only', () => {
     const p = planOsUpdate({ ...base, verify: false });
     expect(p.notes.join()).toMatch(/not checked/);
     expect(p.steps[1]).toEqual({
-      kind: 'verify-sums',
-      dir: base.source!.kind === 'dir' ? base.source!.path : '',
+      kind: 'stage',
+      from: '/media/usb/os-update-0.2.0',
+      to: STAGING,
       signature: false,
     });
+  });
+  it('sysupdate reads only the staged copy of a folder, never the folder itself', () => {
+    const sources = planOsUpdate(base).steps.flatMap((s) => ('source' in s ? [s.source] : []));
+    expect(sources.length).toBe(4);
+    for (const src of sources) expect(src).toEqual({ kind: 'dir', path: STAGING });
   });
 
   const slots = parseSlots(SFDISK.replace('"_empty"', '"berth-root_0.2.0"'));

@@ -4,15 +4,19 @@ import { join } from 'node:path';
 import { LockedError, withLock } from '../../exec/lock.js';
 import { atomicWrite } from '../../exec/files.js';
 import { type OsDeps, OsStepError, type OsRunState, runOsStep } from '../../os/execute.js';
-import { readOsFacts, rootDisk } from '../../os/facts.js';
-import { OsPlanError, planOsRollback, planOsUpdate } from '../../os/plan.js';
+import { OsFactsError, readOsFacts, rootDisk } from '../../os/facts.js';
+import { type BootFact, OsPlanError, planOsRollback, planOsUpdate } from '../../os/plan.js';
 import { runTool } from '../../os/run.js';
 import { osStatus, renderOsStatus } from '../../os/status.js';
 import { DEFAULT_TRIES, type OsSource, renderTransfers } from '../../os/transfers.js';
 import type { Config } from '../../config.js';
+import { checkContext } from '../../context.js';
+import { loadRecipes } from '../../recipe/load.js';
 import { type Command, EXIT_OK, type Io, UsageError, UserError } from '../command.js';
 
 const DEFINITIONS_DIR = '/run/berth/os/sysupdate.d';
+/** berth's OS state on /var (failures, the apps before an update, the staged update). */
+const stateDir = (config: Config) => join(config.dataDir, 'os');
 
 function parseSource(from: string): OsSource {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(from)) return { kind: 'url', url: from };
@@ -42,8 +46,8 @@ function deps(config: Config, io: Io): OsDeps {
     sysupdate: config.os.sysupdate,
     definitionsDir: DEFINITIONS_DIR,
     espDir: config.os.espDir,
-    stateDir: join(config.dataDir, 'os'),
-    recipesDir: config.recipesDir,
+    stateDir: stateDir(config),
+    apps: () => recipeApps(config),
     root: '/',
     mountDir: '/run/berth/os/other-slot',
     disk: () => rootDisk(runTool()),
@@ -52,16 +56,29 @@ function deps(config: Config, io: Io): OsDeps {
   };
 }
 
-async function status(config: Config) {
+/** The apps berth runs, by name: what its own recipe loader takes (.yaml or .yml, by name:). */
+async function recipeApps(config: Config): Promise<string[]> {
+  const set = await loadRecipes([config.recipesDir], checkContext(config));
+  return set.apps.map((a) => a.name).sort();
+}
+
+function status(config: Config) {
   const run = runTool();
-  return osStatus(
-    await readOsFacts({
-      release: config.os.release,
-      espDir: config.os.espDir,
-      stateDir: join(config.dataDir, 'os'),
-      run,
-      disk: () => rootDisk(run),
-    }),
+  return readOsFacts({
+    release: config.os.release,
+    espDir: config.os.espDir,
+    stateDir: stateDir(config),
+    run,
+    disk: () => rootDisk(run),
+    pubring: config.os.pubring,
+  }).then(osStatus);
+}
+
+/** How this version boots; a status that cannot be read is a fact too (it refuses an update). */
+function bootFact(config: Config): Promise<BootFact> {
+  return status(config).then(
+    (s) => s.boot.state,
+    (err: Error) => ({ unreadable: err.message }),
   );
 }
 
@@ -75,7 +92,8 @@ async function locked<T>(config: Config, fn: () => Promise<T>): Promise<T> {
 
 function plainError<T>(p: Promise<T>): Promise<T> {
   return p.catch((err: unknown) => {
-    if (err instanceof OsPlanError || err instanceof OsStepError) throw new UserError(err.message);
+    if (err instanceof OsPlanError || err instanceof OsStepError || err instanceof OsFactsError)
+      throw new UserError(err.message);
     throw err;
   });
 }
@@ -84,7 +102,7 @@ export const osCommand: Command = {
   name: 'os',
   summary: 'the appliance OS: its version and slots, updates (A/B, rolled back on failure), going back',
   usage:
-    'berth os [status [--json] | update [--from DIR|URL] [--check] [--reboot] [--no-verify] [--tries N] | rollback [--reboot] | definitions --out DIR [--from DIR|URL] [--tries N]]',
+    'berth os [status [--json] | update [--from DIR|URL] [--check] [--reboot] [--no-verify] [--tries N] | rollback [--reboot] | definitions --out DIR [--from DIR|URL] [--tries N] | apps]',
   help: [
     'The appliance has two root slots. `berth os update` writes the newest version from an',
     'update folder (a USB stick: --from /media/usb/os-update-1.2.0) or a URL into the slot',
@@ -128,20 +146,14 @@ export const osCommand: Command = {
       return EXIT_OK;
     }
     if (sub === 'status') {
-      const s = await plainError(status(config)).catch((err: Error) => {
-        throw new UserError(err.message);
-      });
+      const s = await plainError(status(config));
       if (options.json) io.out(JSON.stringify(s, null, 2));
       else for (const l of renderOsStatus(s)) io.out(l);
       return EXIT_OK;
     }
     if (sub === 'update') {
       const source = from ?? (await defaultSource(config));
-      // How this version boots (on trial or kept); off the appliance, status cannot be read.
-      const boot = await status(config).then(
-        (s) => s.boot.state,
-        () => undefined,
-      );
+      const boot = await bootFact(config);
       const { steps, notes } = await plainError(
         Promise.resolve().then(() =>
           planOsUpdate({
@@ -151,22 +163,31 @@ export const osCommand: Command = {
             verify: options['no-verify'] !== true,
             hasKey: existsSync(config.os.pubring),
             tries: tries(options),
-            ...(boot ? { boot } : {}),
+            boot,
+            stagingDir: join(stateDir(config), 'staging'),
           }),
         ),
       );
       for (const n of notes) io.err(`berth: ${n}`);
       const d = deps(config, io);
       const st: OsRunState = {};
+      const staging = steps.find((s) => s.kind === 'clear-staging');
       await locked(config, async () => {
-        for (const step of steps) {
-          if (step.kind === 'reboot' && !st.found) break;
-          if (step.kind === 'install' && step.part === 'root' && st.found)
-            io.err(`berth: installing OS version ${st.found} into the other slot (this takes a few minutes)`);
-          if (step.kind === 'reboot') io.err(`berth: rebooting into ${st.found}`);
-          await plainError(runOsStep(d, step, st));
-          if (step.kind === 'check-new')
-            io.out(st.found ? `newer OS version: ${st.found}` : 'no newer OS version');
+        try {
+          for (const step of steps) {
+            if (step.kind === 'reboot' && !st.found) break;
+            if (step.kind === 'install' && step.part === 'root' && st.found)
+              io.err(
+                `berth: installing OS version ${st.found} into the other slot (this takes a few minutes)`,
+              );
+            if (step.kind === 'reboot') io.err(`berth: rebooting into ${st.found}`);
+            await plainError(runOsStep(d, step, st));
+            if (step.kind === 'check-new')
+              io.out(st.found ? `newer OS version: ${st.found}` : 'no newer OS version');
+          }
+        } finally {
+          // A failed update leaves no copy of its folder behind on /var.
+          if (staging) await runOsStep(d, staging, st);
         }
       });
       if (st.found && options.check !== true && options.reboot !== true)
@@ -187,6 +208,11 @@ export const osCommand: Command = {
       if (options.reboot) await plainError(runOsStep(d, { kind: 'reboot' }, {}));
       return EXIT_OK;
     }
-    throw new UsageError(`unknown subcommand '${sub}' (status, update, rollback or definitions)`);
+    if (sub === 'apps') {
+      // For the health gate (image-build/os/boot-healthy): the same names berth runs.
+      for (const app of await recipeApps(config)) io.out(app);
+      return EXIT_OK;
+    }
+    throw new UsageError(`unknown subcommand '${sub}' (status, update, rollback, definitions or apps)`);
   },
 };
