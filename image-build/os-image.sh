@@ -29,6 +29,16 @@ MIN_DISK_GB=8
 IMG=$OUT/berth-$VERSION-amd64.img
 # A version sysupdate takes, with no '+' (systemd-boot's counter), that fits a GPT name.
 [[ "$VERSION" =~ ^[0-9][0-9A-Za-z._-]{0,24}$ ]] || { echo "os-image: '$VERSION' cannot be an OS version: digits first, then letters, digits, '.', '_' or '-', 25 characters at most" >&2; exit 1; }
+# Updates are signed unless the builder says otherwise: an image without a key takes only
+# update folders checked against SHA256SUMS (berth os status says "unsigned updates").
+if [ -z "${BERTH_OS_SIGNING_KEY:-}" ] && [ "${BERTH_OS_UNSIGNED:-}" != 1 ]; then
+  echo "os-image: no signing key: set BERTH_OS_SIGNING_KEY=<gpg key id> to sign updates, or BERTH_OS_UNSIGNED=1 to build an image whose updates are not signed (tests)" >&2
+  exit 1
+fi
+if [ -n "${BERTH_OS_SIGNING_KEY:-}" ] && [ "${BERTH_OS_UNSIGNED:-}" = 1 ]; then
+  echo "os-image: BERTH_OS_SIGNING_KEY and BERTH_OS_UNSIGNED=1 contradict each other; give one" >&2
+  exit 1
+fi
 T0=$(date +%s)
 say() { echo "os-image: [$(( $(date +%s) - T0 ))s] $*"; }
 
@@ -163,6 +173,9 @@ fi
 # A signing key: its public half goes into the image; SHA256SUMS is signed with it below.
 if [ -n "${BERTH_OS_SIGNING_KEY:-}" ]; then
   gpg --batch --export "$BERTH_OS_SIGNING_KEY" > "$R/usr/lib/systemd/import-pubring.gpg"
+  [ -s "$R/usr/lib/systemd/import-pubring.gpg" ] || { echo "os-image: gpg has no public key $BERTH_OS_SIGNING_KEY" >&2; exit 1; }
+else
+  say "no signing key (BERTH_OS_UNSIGNED=1): this image takes unsigned updates from folders only"
 fi
 
 # What outlives an OS version moves to /var, which is its own partition: recipes
