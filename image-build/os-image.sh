@@ -98,7 +98,12 @@ install -m 644 image-build/os/berth-growroot.service image-build/os/berth-selfte
 install -m 644 image-build/os/berth-boot-healthy.service "$U/"
 install -D -m 755 image-build/os/growroot "$R/usr/lib/berth/image/growroot"
 sed -i "s/@MIN_DISK_GB@/$MIN_DISK_GB/" "$R/usr/lib/berth/image/growroot"
-install -m 755 image-build/os/selftest image-build/os/update-selftest image-build/os/boot-healthy "$R/usr/lib/berth/image/"
+install -m 755 image-build/os/selftest image-build/os/update-selftest image-build/os/boot-healthy \
+  image-build/os/mount-settings "$R/usr/lib/berth/image/"
+# The BERTH partition is found in the boot disk's own table (see mount-settings), not in fstab.
+for u in berth-settings.service berth-settings-report.service; do
+  install -D -m 644 image-build/os/settings-partition.conf "$U/$u.d/10-partition.conf"
+done
 mkdir -p "$U/multi-user.target.wants" "$U/timers.target.wants" "$U/ssh.service.wants" "$U/boot-complete.target.requires"
 for u in berth.service berth-growroot.service berth-selftest.service berth-update-selftest.service berth-settings.service berth-settings-report.service; do
   ln -sf "../$u" "$U/multi-user.target.wants/$u"
@@ -141,10 +146,7 @@ printf '127.0.0.1\tlocalhost\n127.0.1.1\tberth\n::1\tlocalhost ip6-localhost ip6
 {
   printf 'PARTLABEL=berth-var\t/var\text4\tdefaults\t0\t2\n'
   printf 'PARTLABEL=esp\t/efi\tvfat\tumask=0077,nofail,x-systemd.automount,x-systemd.idle-timeout=1min\t0\t2\n'
-  # The settings partition: nothing on it runs (noexec), only root reads it, and a machine
-  # whose partition is gone or damaged still boots (nofail); fsck.vfat mends it after a
-  # power cut; quiet: berth's whole-file writes set a mode, which FAT cannot keep.
-  printf 'PARTLABEL=berth-settings\t/boot/berth\tvfat\tnofail,noexec,nosuid,nodev,umask=0077,quiet,flush,x-systemd.device-timeout=20s\t0\t2\n'
+  # The settings partition has no line: berth-settings.service mounts it (mount-settings).
 } > "$R/etc/fstab"
 # The version's own fstab, so that an update carries only the lines a person added.
 install -D -m 644 "$R/etc/fstab" "$R/usr/lib/berth/fstab"
