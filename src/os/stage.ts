@@ -56,7 +56,12 @@ async function copyChecked(from: string, to: string, name: string, hash: string,
   if (!st?.isFile())
     throw new StageError(`${join(from, name)} is listed in SHA256SUMS but is not a file in the folder`);
   log(`copying and checking ${name}`);
-  await copyFile(join(from, name), join(to, name));
+  await copyFile(join(from, name), join(to, name)).catch((err: NodeJS.ErrnoException) => {
+    throw new StageError(
+      `copying ${join(from, name)} into ${to} failed: ${err.code ?? err.message}` +
+        (err.code === 'ENOSPC' ? ' (/var is full: the update needs room for one copy)' : ''),
+    );
+  });
   await chmod(join(to, name), 0o600);
   if ((await sha256(join(to, name))) !== hash)
     throw new StageError(
