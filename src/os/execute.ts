@@ -121,14 +121,28 @@ async function checkNew(d: OsDeps, step: Extract<OsStep, { kind: 'check-new' }>,
     st.found = found;
     return;
   }
-  // Exit 1 with only sysupdate's progress lines means "nothing newer"; anything else is a failure.
-  const said = r.stderr
+  if (r.code === 1 && nothingNewer(r.stderr)) return;
+  const said = r.stderr.split('\n').filter((l) => l.trim() && !PROGRESS_RE.test(l.trim()));
+  throw new OsStepError(
+    `looking for a newer version failed: ${said.slice(-3).join(' / ') || `exit ${r.code}`}`,
+  );
+}
+
+const PROGRESS_RE = /^(Discovering|Determining) .*…$/;
+
+/**
+ * check-new exits 1 both when nothing is newer and on an error: nothing is newer when it said
+ * only its progress lines, or (from a URL, after systemd-pull's own lines on fetching and
+ * checking SHA256SUMS) got to its last step and named no failure on the way.
+ */
+export function nothingNewer(stderr: string): boolean {
+  const lines = stderr
     .split('\n')
-    .filter((l) => l.trim() && !/^(Discovering|Determining) .*…$/.test(l.trim()));
-  if (r.code !== 1 || said.length > 0)
-    throw new OsStepError(
-      `looking for a newer version failed: ${said.slice(-3).join(' / ') || `exit ${r.code}`}`,
-    );
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (lines.every((l) => PROGRESS_RE.test(l))) return true;
+  const failed = lines.some((l) => !l.startsWith('gpg:') && /fail|error|cannot|refus|invalid/i.test(l));
+  return !failed && lines.at(-1) === 'Determining available update sets…';
 }
 
 async function carry(d: OsDeps, step: Extract<OsStep, { kind: 'carry-over' }>, st: OsRunState) {

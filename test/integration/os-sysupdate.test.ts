@@ -215,7 +215,7 @@ describe('systemd-sysupdate against the disk image', () => {
   }, 60_000);
 
   it('a file swapped in the folder after berth checked it is not what sysupdate installs', async () => {
-    const v10 = `${VERSION}.10`;
+    const v10 = `${VERSION}.6.5`; // older than the URL tests' versions below
     const dir = await folder(v10);
     // Running v2: the other slot (v6) is the one written.
     const st: OsRunState = {};
@@ -297,6 +297,11 @@ describe('from a URL (sysupdate downloads and checks the signature itself)', () 
     expect(labels()).toContain(`berth-root_${v7}`);
     expect(esp()).toContain(`berth_${v7}+2-0.efi`);
   }, 180_000);
+
+  it('finds nothing newer at a URL that offers the installed version, and says no error', async () => {
+    const dir = join(tree, 'updates', `${VERSION}.7`);
+    expect((await fromUrl(dir)).found).toBeUndefined();
+  }, 60_000);
 
   it('refuses a version whose SHA256SUMS does not match its signature, and writes nothing', async () => {
     const v8 = `${VERSION}.8`;

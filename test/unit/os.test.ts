@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseEntry, parseSlots } from '../../src/os/entries.js';
+import { nothingNewer } from '../../src/os/execute.js';
 import { planOsRollback, planOsUpdate, type UpdateRequest } from '../../src/os/plan.js';
 import { NO_REASON, type OsFacts, osStatus, osStatusLine, renderOsStatus } from '../../src/os/status.js';
 import { renderTransfers, type TransferOptions } from '../../src/os/transfers.js';
@@ -377,4 +378,22 @@ describe('sysupdate definitions (golden)', () => {
     ],
   ];
   it.each(bad)('refused: %s', (_n, o, re) => expect(() => renderTransfers(o)).toThrow(re));
+});
+
+describe("sysupdate check-new's exit 1: nothing newer or a failure", () => {
+  const PROGRESS =
+    'Discovering installed instances…\nDiscovering available instances…\nDetermining installed update sets…\nDetermining available update sets…\n';
+  // What trixie's sysupdate 257 printed here for a signed URL offering the installed version.
+  const URL_NOTHING =
+    'Discovering installed instances…\nDiscovering available instances…\n⤵️ Acquiring manifest file http://127.0.0.1:42607/0.1.0.7/SHA256SUMS…\nPulling \'http://127.0.0.1:42607/0.1.0.7/SHA256SUMS\'.\nAcquired 176B.\nDownload of http://127.0.0.1:42607/0.1.0.7/SHA256SUMS complete.\nAcquired 119B.\nDownload of http://127.0.0.1:42607/0.1.0.7/SHA256SUMS.gpg complete.\ngpg: Signature made Mon Dec  7 18:55:44 2026 UTC\ngpg:                using EDDSA key 3BF74E2A59CA92864F2EA8D415C3216E790357F3\ngpg: Good signature from "berth test <test@berth.invalid>" [unknown]\ngpg: WARNING: Using untrusted key!\nSignature verification succeeded.\nOperation completed successfully.\nExiting.\nDetermining installed update sets…\nDetermining available update sets…\n';
+  const URL_404 =
+    "Discovering installed instances…\nDiscovering available instances…\n⤵️ Acquiring manifest file http://127.0.0.1:41519/0.1.0.7/SHA256SUMS…\nPulling 'http://127.0.0.1:41519/0.1.0.7/SHA256SUMS'.\nHTTP request to http://127.0.0.1:41519/0.1.0.7/SHA256SUMS failed with code 404.\nFailed to retrieve image file. (Wrong URL?)\nExiting.\n(sd-pull) failed with exit status 1.\n";
+  const BAD_SIG = URL_NOTHING.replace('Signature verification succeeded.', 'Signature verification failed.');
+  it.each([
+    ['only progress lines', PROGRESS, true],
+    ['a signed URL with nothing newer', URL_NOTHING, true],
+    ['a URL that answers 404', URL_404, false],
+    ['a bad signature', BAD_SIG, false],
+    ['an error after discovery', `${PROGRESS}Failed to read partition table: No such device\n`, false],
+  ])('%s', (_n, stderr, want) => expect(nothingNewer(stderr)).toBe(want));
 });
