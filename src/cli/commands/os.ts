@@ -98,6 +98,48 @@ function plainError<T>(p: Promise<T>): Promise<T> {
   });
 }
 
+/** `berth os update`: plan (refusals first), then the steps under the lock. */
+async function update(config: Config, options: Record<string, unknown>, io: Io, from?: OsSource) {
+  const source = from ?? (await defaultSource(config));
+  const boot = await bootFact(config);
+  const { steps, notes } = await plainError(
+    Promise.resolve().then(() =>
+      planOsUpdate({
+        ...(source ? { source } : {}),
+        checkOnly: options.check === true,
+        reboot: options.reboot === true,
+        verify: options['no-verify'] !== true,
+        hasKey: existsSync(config.os.pubring),
+        tries: tries(options),
+        boot,
+        stagingDir: join(stateDir(config), 'staging'),
+      }),
+    ),
+  );
+  for (const n of notes) io.err(`berth: ${n}`);
+  const d = deps(config, io);
+  const st: OsRunState = {};
+  const staging = steps.find((s) => s.kind === 'clear-staging');
+  await locked(config, async () => {
+    try {
+      for (const step of steps) {
+        if (step.kind === 'reboot' && !st.found) break;
+        if (step.kind === 'install' && step.part === 'root' && st.found)
+          io.err(`berth: installing OS version ${st.found} into the other slot (this takes a few minutes)`);
+        if (step.kind === 'reboot') io.err(`berth: rebooting into ${st.found}`);
+        await plainError(runOsStep(d, step, st));
+        if (step.kind === 'check-new')
+          io.out(st.found ? `newer OS version: ${st.found}` : 'no newer OS version');
+      }
+    } finally {
+      // A failed update leaves no copy of its folder behind on /var.
+      if (staging) await runOsStep(d, staging, st);
+    }
+  });
+  if (st.found && options.check !== true && options.reboot !== true)
+    io.out(`installed ${st.found}; it boots at the next restart (systemctl reboot), with its tries counted`);
+}
+
 export const osCommand: Command = {
   name: 'os',
   summary: 'the appliance OS: its version and slots, updates (A/B, rolled back on failure), going back',
@@ -113,7 +155,10 @@ export const osCommand: Command = {
     'before running again); otherwise the previous version boots again by itself.',
     '`berth os status` says which version runs, what the other slot holds and any rollback;',
     '`berth os rollback` goes back to the other slot by hand.',
-    'Signatures are checked with the key in the image; --no-verify checks SHA256SUMS only.',
+    'Signatures are checked with the key in the image; --no-verify checks SHA256SUMS only',
+    '(a folder only: a URL is always checked). An update folder is copied to /var and only',
+    'the checked copy is installed. An update waits until the running version is kept.',
+    '`berth os apps` lists the apps berth runs (the health gate of a new version asks it).',
   ].join('\n'),
   options: {
     json: { type: 'boolean' },
@@ -152,48 +197,7 @@ export const osCommand: Command = {
       return EXIT_OK;
     }
     if (sub === 'update') {
-      const source = from ?? (await defaultSource(config));
-      const boot = await bootFact(config);
-      const { steps, notes } = await plainError(
-        Promise.resolve().then(() =>
-          planOsUpdate({
-            ...(source ? { source } : {}),
-            checkOnly: options.check === true,
-            reboot: options.reboot === true,
-            verify: options['no-verify'] !== true,
-            hasKey: existsSync(config.os.pubring),
-            tries: tries(options),
-            boot,
-            stagingDir: join(stateDir(config), 'staging'),
-          }),
-        ),
-      );
-      for (const n of notes) io.err(`berth: ${n}`);
-      const d = deps(config, io);
-      const st: OsRunState = {};
-      const staging = steps.find((s) => s.kind === 'clear-staging');
-      await locked(config, async () => {
-        try {
-          for (const step of steps) {
-            if (step.kind === 'reboot' && !st.found) break;
-            if (step.kind === 'install' && step.part === 'root' && st.found)
-              io.err(
-                `berth: installing OS version ${st.found} into the other slot (this takes a few minutes)`,
-              );
-            if (step.kind === 'reboot') io.err(`berth: rebooting into ${st.found}`);
-            await plainError(runOsStep(d, step, st));
-            if (step.kind === 'check-new')
-              io.out(st.found ? `newer OS version: ${st.found}` : 'no newer OS version');
-          }
-        } finally {
-          // A failed update leaves no copy of its folder behind on /var.
-          if (staging) await runOsStep(d, staging, st);
-        }
-      });
-      if (st.found && options.check !== true && options.reboot !== true)
-        io.out(
-          `installed ${st.found}; it boots at the next restart (systemctl reboot), with its tries counted`,
-        );
+      await update(config, options, io, from);
       return EXIT_OK;
     }
     if (sub === 'rollback') {
