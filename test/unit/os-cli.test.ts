@@ -99,3 +99,21 @@ describe('the OS executor', () => {
     expect(partial).toBeDefined();
   });
 });
+
+describe('berth os definitions', () => {
+  it('refuses --no-verify for a URL, plainly', async () => {
+    const r = await cli([
+      'os',
+      'definitions',
+      '--out',
+      join(work, 'defs'),
+      '--from',
+      'http://192.0.2.1/os',
+      '--no-verify',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(
+      'berth: a URL source is always verified (Verify=yes): --no-verify is for update folders only',
+    );
+  });
+});

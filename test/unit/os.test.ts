@@ -326,8 +326,8 @@ describe('sysupdate definitions (golden)', () => {
       { source: { kind: 'url', url: 'https://updates.example.org/berth/100%/' }, tries: 3, verify: true },
     ],
     [
-      'url-unverified-one-try',
-      { source: { kind: 'url', url: 'http://192.168.1.5:8000/os' }, tries: 1, verify: false },
+      'url-http-one-try',
+      { source: { kind: 'url', url: 'http://192.168.1.5:8000/os' }, tries: 1, verify: true },
     ],
     [
       'image-file',
@@ -371,6 +371,11 @@ describe('sysupdate definitions (golden)', () => {
       /directory/,
     ],
     ['tries out of range', { source: { kind: 'dir', path: '/x' }, tries: 0, verify: true }, /1 to 9/],
+    [
+      'a URL without verification',
+      { source: { kind: 'url', url: 'http://192.168.1.5:8000/os' }, tries: 1, verify: false },
+      /always verified/,
+    ],
     [
       'a relative disk',
       { source: { kind: 'dir', path: '/x' }, tries: 3, verify: true, disk: 'disk.img' },

@@ -175,11 +175,14 @@ export const osCommand: Command = {
     const from = typeof options.from === 'string' ? parseSource(options.from) : undefined;
     if (sub === 'definitions') {
       if (typeof options.out !== 'string') throw new UsageError('berth os definitions needs --out DIR');
-      const files = renderTransfers({
-        source: from ?? (await defaultSource(config)) ?? { kind: 'dir', path: '/' },
-        tries: tries(options),
-        verify: !options['no-verify'],
-      });
+      const source = from ?? (await defaultSource(config)) ?? { kind: 'dir', path: '/' };
+      const n = tries(options);
+      let files: Record<string, string>;
+      try {
+        files = renderTransfers({ source, tries: n, verify: !options['no-verify'] });
+      } catch (err) {
+        throw new UserError((err as Error).message); // a URL berth does not take, --no-verify for a URL
+      }
       await mkdir(options.out, { recursive: true });
       for (const [name, text] of Object.entries(files))
         await atomicWrite(join(options.out, name), text, 0o644);
