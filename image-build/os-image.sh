@@ -177,6 +177,8 @@ if [ -n "${BERTH_OS_SIGNING_KEY:-}" ]; then
   gpg --batch --export "$BERTH_OS_SIGNING_KEY" > "$R/usr/lib/systemd/import-pubring.gpg"
   [ -s "$R/usr/lib/systemd/import-pubring.gpg" ] || { echo "os-image: gpg has no public key $BERTH_OS_SIGNING_KEY" >&2; exit 1; }
 else
+  # systemd's own keyring (distributions' image keys) would otherwise pass for berth's key.
+  rm -f "$R/usr/lib/systemd/import-pubring.gpg"
   say "no signing key (BERTH_OS_UNSIGNED=1): this image takes unsigned updates from folders only"
 fi
 

@@ -43,7 +43,12 @@ debugfs -R 'cat /etc/shadow' "$DISK?offset=$ROOT_OFF" 2>/dev/null | grep -q '^ro
   { echo "boot-test: FAIL: root has a password in the image"; exit 1; }
 mdir -b -i "$SET" ::/berth | grep -q 'berth/authorized_keys' ||
   { echo "boot-test: FAIL: no berth/authorized_keys example on the BERTH partition"; exit 1; }
-echo "boot-test: the image has no SSH host keys and no root password; its BERTH partition has the examples"
+# An image built without a signing key (the tests' BERTH_OS_UNSIGNED=1) carries no keyring
+# at all: systemd's own (distributions' keys) must not pass for berth's.
+if [ ! -e "$(dirname "$IMG")/os-update-$VERSION/SHA256SUMS.gpg" ] &&
+  debugfs -R 'stat /usr/lib/systemd/import-pubring.gpg' "$DISK?offset=$ROOT_OFF" 2>/dev/null | grep -q '^Inode:'; then
+  echo "boot-test: FAIL: an unsigned image carries /usr/lib/systemd/import-pubring.gpg"; exit 1; fi
+echo "boot-test: the image has no SSH host keys, no root password and, unsigned, no update keyring; its BERTH partition has the examples"
 
 # What a person puts on the BERTH partition before the first boot.
 PASSWORD='boot test password'
