@@ -29,6 +29,16 @@ MIN_DISK_GB=8
 IMG=$OUT/berth-$VERSION-amd64.img
 # A version sysupdate takes, with no '+' (systemd-boot's counter), that fits a GPT name.
 [[ "$VERSION" =~ ^[0-9][0-9A-Za-z._-]{0,24}$ ]] || { echo "os-image: '$VERSION' cannot be an OS version: digits first, then letters, digits, '.', '_' or '-', 25 characters at most" >&2; exit 1; }
+# Updates are signed unless the builder says otherwise: an image without a key takes only
+# update folders checked against SHA256SUMS (berth os status says "unsigned updates").
+if [ -z "${BERTH_OS_SIGNING_KEY:-}" ] && [ "${BERTH_OS_UNSIGNED:-}" != 1 ]; then
+  echo "os-image: no signing key: set BERTH_OS_SIGNING_KEY=<gpg key id> to sign updates, or BERTH_OS_UNSIGNED=1 to build an image whose updates are not signed (tests)" >&2
+  exit 1
+fi
+if [ -n "${BERTH_OS_SIGNING_KEY:-}" ] && [ "${BERTH_OS_UNSIGNED:-}" = 1 ]; then
+  echo "os-image: BERTH_OS_SIGNING_KEY and BERTH_OS_UNSIGNED=1 contradict each other; give one" >&2
+  exit 1
+fi
 T0=$(date +%s)
 say() { echo "os-image: [$(( $(date +%s) - T0 ))s] $*"; }
 
@@ -88,7 +98,12 @@ install -m 644 image-build/os/berth-growroot.service image-build/os/berth-selfte
 install -m 644 image-build/os/berth-boot-healthy.service "$U/"
 install -D -m 755 image-build/os/growroot "$R/usr/lib/berth/image/growroot"
 sed -i "s/@MIN_DISK_GB@/$MIN_DISK_GB/" "$R/usr/lib/berth/image/growroot"
-install -m 755 image-build/os/selftest image-build/os/update-selftest image-build/os/boot-healthy "$R/usr/lib/berth/image/"
+install -m 755 image-build/os/selftest image-build/os/update-selftest image-build/os/boot-healthy \
+  image-build/os/mount-settings "$R/usr/lib/berth/image/"
+# The BERTH partition is found in the boot disk's own table (see mount-settings), not in fstab.
+for u in berth-settings.service berth-settings-report.service; do
+  install -D -m 644 image-build/os/settings-partition.conf "$U/$u.d/10-partition.conf"
+done
 mkdir -p "$U/multi-user.target.wants" "$U/timers.target.wants" "$U/ssh.service.wants" "$U/boot-complete.target.requires"
 for u in berth.service berth-growroot.service berth-selftest.service berth-update-selftest.service berth-settings.service berth-settings-report.service; do
   ln -sf "../$u" "$U/multi-user.target.wants/$u"
@@ -131,10 +146,7 @@ printf '127.0.0.1\tlocalhost\n127.0.1.1\tberth\n::1\tlocalhost ip6-localhost ip6
 {
   printf 'PARTLABEL=berth-var\t/var\text4\tdefaults\t0\t2\n'
   printf 'PARTLABEL=esp\t/efi\tvfat\tumask=0077,nofail,x-systemd.automount,x-systemd.idle-timeout=1min\t0\t2\n'
-  # The settings partition: nothing on it runs (noexec), only root reads it, and a machine
-  # whose partition is gone or damaged still boots (nofail); fsck.vfat mends it after a
-  # power cut; quiet: berth's whole-file writes set a mode, which FAT cannot keep.
-  printf 'PARTLABEL=berth-settings\t/boot/berth\tvfat\tnofail,noexec,nosuid,nodev,umask=0077,quiet,flush,x-systemd.device-timeout=20s\t0\t2\n'
+  # The settings partition has no line: berth-settings.service mounts it (mount-settings).
 } > "$R/etc/fstab"
 # The version's own fstab, so that an update carries only the lines a person added.
 install -D -m 644 "$R/etc/fstab" "$R/usr/lib/berth/fstab"
@@ -163,6 +175,11 @@ fi
 # A signing key: its public half goes into the image; SHA256SUMS is signed with it below.
 if [ -n "${BERTH_OS_SIGNING_KEY:-}" ]; then
   gpg --batch --export "$BERTH_OS_SIGNING_KEY" > "$R/usr/lib/systemd/import-pubring.gpg"
+  [ -s "$R/usr/lib/systemd/import-pubring.gpg" ] || { echo "os-image: gpg has no public key $BERTH_OS_SIGNING_KEY" >&2; exit 1; }
+else
+  # systemd's own keyring (distributions' image keys) would otherwise pass for berth's key.
+  rm -f "$R/usr/lib/systemd/import-pubring.gpg"
+  say "no signing key (BERTH_OS_UNSIGNED=1): this image takes unsigned updates from folders only"
 fi
 
 # What outlives an OS version moves to /var, which is its own partition: recipes

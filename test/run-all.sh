@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 # The appliance image is built first: its cached Debian 13 tree also gives the Quadlet
 # export test podman 5.4's own Quadlet generator. The boot stage below boots this image.
 image_rc=0
-if [ "${BERTH_SKIP_OS_IMAGE:-}" != 1 ]; then bash image-build/os-image.sh || image_rc=1; fi
+if [ "${BERTH_SKIP_OS_IMAGE:-}" != 1 ]; then BERTH_OS_UNSIGNED=1 bash image-build/os-image.sh || image_rc=1; fi
 report=$(mktemp /tmp/berth-vitest.XXXXXX.json)
 bash test/in-sandbox.sh npx vitest run --reporter=default --reporter=json --outputFile="$report"
 vitest_rc=$?

@@ -1,5 +1,6 @@
 // Reading the facts `berth os status` works from: this root's os-release, the kernel images
 // on the ESP, the root slots in the partition table, and the reasons the health gate left.
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BootEntry, parseEntry, parseSlots, type Slot } from './entries.js';
@@ -13,6 +14,8 @@ export interface FactSources {
   stateDir: string;
   run: (argv: string[]) => Promise<RunResult>;
   disk: () => Promise<string>;
+  /** The key updates are checked with: an image without one takes only unsigned updates. */
+  pubring: string;
 }
 
 export async function readEntries(espDir: string): Promise<BootEntry[]> {
@@ -37,12 +40,39 @@ export async function rootDisk(run: FactSources['run']): Promise<string> {
   return `/dev/${parent}`;
 }
 
+export class OsFactsError extends Error {}
+
+/** This root's version, or why it is not a berth image. */
+async function berthVersion(release: string): Promise<{ version: string } | { why: string }> {
+  let rel;
+  try {
+    rel = await readOsRelease(release);
+  } catch (err) {
+    return { why: `cannot read ${release} (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
+  }
+  if (rel.imageId !== 'berth' || !rel.imageVersion)
+    return { why: `${release} has no IMAGE_ID=berth with an IMAGE_VERSION` };
+  return { version: rel.imageVersion };
+}
+
+/** What `berth status` needs, without the partition table: os-release, the ESP, the gate's reasons. */
+export async function readOsFactsQuick(
+  s: Pick<FactSources, 'release' | 'espDir' | 'stateDir'>,
+): Promise<OsFacts | undefined> {
+  const v = await berthVersion(s.release);
+  return 'why' in v ? undefined : quickFacts(v.version, s);
+}
+
+async function quickFacts(version: string, s: Pick<FactSources, 'espDir' | 'stateDir'>): Promise<OsFacts> {
+  return { version, entries: await readEntries(s.espDir), failures: await readFailures(s.stateDir) };
+}
+
+/** The quick facts plus the root slots and whether updates are signed (`berth os`). */
 export async function readOsFacts(s: FactSources): Promise<OsFacts> {
-  const rel = await readOsRelease(s.release);
-  if (!rel.imageVersion)
-    throw new Error(
-      `${s.release} has no IMAGE_VERSION: this is not a berth appliance image (berth os works there)`,
-    );
+  const v = await berthVersion(s.release);
+  if ('why' in v)
+    throw new OsFactsError(`${v.why}: this is not a berth appliance image (berth os works there)`);
+  const quick = await quickFacts(v.version, s);
   let slots: Slot[] | undefined;
   try {
     const r = await s.run(['sfdisk', '--json', await s.disk()]);
@@ -50,21 +80,5 @@ export async function readOsFacts(s: FactSources): Promise<OsFacts> {
   } catch {
     slots = undefined; // status still says what the ESP says
   }
-  return {
-    version: rel.imageVersion,
-    entries: await readEntries(s.espDir),
-    ...(slots ? { slots } : {}),
-    failures: await readFailures(s.stateDir),
-  };
-}
-
-/** What `berth status` needs, without the partition table: os-release, the ESP, the gate's reasons. */
-export async function readOsFactsQuick(s: Omit<FactSources, 'run' | 'disk'>): Promise<OsFacts | undefined> {
-  const rel = await readOsRelease(s.release).catch(() => undefined);
-  if (!rel?.imageVersion || rel.imageId !== 'berth') return undefined;
-  return {
-    version: rel.imageVersion,
-    entries: await readEntries(s.espDir),
-    failures: await readFailures(s.stateDir),
-  };
+  return { ...quick, ...(slots ? { slots } : {}), signed: existsSync(s.pubring) };
 }

@@ -11,6 +11,8 @@ export interface OsFacts {
   slots?: Slot[];
   /** What the health gate recorded, by version. */
   failures: Record<string, string>;
+  /** Whether the image carries a key to check updates with (undefined: not read). */
+  signed?: boolean;
 }
 
 export interface OsStatus {
@@ -23,6 +25,8 @@ export interface OsStatus {
   rolledBack?: { from: string; reason: string };
   /** A newer version installed and not yet tried: it boots next. */
   next?: string;
+  /** False on an image built without a signing key (BERTH_OS_UNSIGNED=1). */
+  signed?: boolean;
 }
 
 const tries = (n: number | undefined) => (n === undefined ? '? tries' : `${n} ${n === 1 ? 'try' : 'tries'}`);
@@ -53,6 +57,7 @@ export function osStatus(f: OsFacts): OsStatus {
     entries,
     ...(bad ? { rolledBack: { from: bad.version, reason: f.failures[bad.version] ?? NO_REASON } } : {}),
     ...(next ? { next: next.version } : {}),
+    ...(f.signed !== undefined ? { signed: f.signed } : {}),
   };
 }
 
@@ -72,6 +77,10 @@ export function renderOsStatus(s: OsStatus): string[] {
   if (s.otherSlot) lines.push(`Other slot:   ${s.otherSlot.version ?? 'empty'} (${s.otherSlot.node})`);
   if (s.next) lines.push(`Next boot:    ${s.next} (installed, not tried yet)`);
   if (s.rolledBack) lines.push(`Rolled back from ${s.rolledBack.from}: ${s.rolledBack.reason}`);
+  if (s.signed === false)
+    lines.push(
+      'Updates:      unsigned updates (this image was built without a signing key: an update folder is checked against its SHA256SUMS only, and no URL is taken)',
+    );
   lines.push('Kernel images:');
   for (const e of s.entries)
     lines.push(

@@ -67,6 +67,9 @@ function transfer(o: TransferOptions): string[] {
 export function renderTransfers(o: TransferOptions): Record<string, string> {
   if (!Number.isInteger(o.tries) || o.tries < 1 || o.tries > 9)
     throw new Error(`tries must be a whole number from 1 to 9, not ${o.tries}`);
+  // Whatever asks: a download is never installed unchecked (berth os update refuses it first).
+  if (o.source.kind === 'url' && !o.verify)
+    throw new Error('a URL source is always verified (Verify=yes): --no-verify is for update folders only');
   const header = '# Written by berth (berth os definitions); sysupdate.d(5).';
   const root = [
     header,

@@ -49,7 +49,7 @@ function deps(extra: Partial<OsDeps> = {}): OsDeps {
     definitionsDir: join(tree, 'defs'),
     espDir: join(tree, 'esp'),
     stateDir: join(work, 'state'),
-    recipesDir: join(work, 'recipes'),
+    apps: async () => [],
     root: '/',
     mountDir: join(work, 'mnt'),
     disk: async () => join(tree, 'disk.img'),
@@ -89,12 +89,24 @@ async function update(version: string, opts: { verify?: boolean; dir?: string } 
 
 /** berth's update steps from any source (the carry-over mounts a slot: the QEMU test does that, and os-carry.test.ts the files). */
 async function install(source: OsSource, verify: boolean): Promise<OsRunState> {
-  const { steps } = planOsUpdate({ source, checkOnly: false, reboot: false, verify, hasKey: true, tries: 2 });
   const st: OsRunState = {};
-  for (const s of steps.filter((x) => x.kind !== 'carry-over' && x.kind !== 'remember-apps'))
+  for (const s of plan(source, verify).filter((x) => x.kind !== 'carry-over' && x.kind !== 'remember-apps'))
     await runOsStep(deps(), s, st);
   return st;
 }
+
+/** berth's update plan, staging a folder in the tree (sysupdate reads it there, in the chroot). */
+const plan = (source: OsSource, verify: boolean) =>
+  planOsUpdate({
+    source,
+    checkOnly: false,
+    reboot: false,
+    verify,
+    hasKey: true,
+    tries: 2,
+    boot: 'good',
+    stagingDir: join(tree, 'staging'),
+  }).steps;
 
 let gpgHome: string;
 const gpg = (...a: string[]) =>
@@ -183,14 +195,7 @@ describe('systemd-sysupdate against the disk image', () => {
   it('an update cut short after the root (no kernel image yet) is finished by the next one', async () => {
     const v6 = `${VERSION}.6`;
     const dir = await folder(v6);
-    const { steps } = planOsUpdate({
-      source: { kind: 'dir', path: dir },
-      checkOnly: false,
-      reboot: false,
-      verify: false,
-      hasKey: true,
-      tries: 2,
-    });
+    const steps = plan({ kind: 'dir', path: dir }, false);
     const st: OsRunState = {};
     // Stopped right after the root was written: the version cannot boot yet.
     for (const s of steps.slice(0, steps.findIndex((x) => x.kind === 'install') + 1))
@@ -208,6 +213,29 @@ describe('systemd-sysupdate against the disk image', () => {
     expect(st.found).toBeUndefined();
     await setRunning(`${VERSION}.2`);
   }, 60_000);
+
+  it('a file swapped in the folder after berth checked it is not what sysupdate installs', async () => {
+    const v10 = `${VERSION}.6.5`; // older than the URL tests' versions below
+    const dir = await folder(v10);
+    // Running v2: the other slot (v6) is the one written.
+    const st: OsRunState = {};
+    for (const s of plan({ kind: 'dir', path: dir }, false)) {
+      if (s.kind === 'carry-over' || s.kind === 'remember-apps') continue;
+      await runOsStep(deps(), s, st);
+      // Whoever controls the share swaps the root and the kernel image once the check passed.
+      if (s.kind === 'stage') {
+        await writeFile(join(dir, `berth_${v10}.root.raw.gz`), 'not the checked root');
+        await writeFile(join(dir, `berth_${v10}.efi`), 'not the checked kernel image');
+      }
+    }
+    expect(st.found).toBe(v10);
+    expect(labels()).toContain(`berth-root_${v10}`);
+    const efi = join(tree, 'esp/EFI/Linux', `berth_${v10}+2-0.efi`);
+    expect(await sha(createReadStream(efi))).toBe(
+      await sha(createReadStream(join(payload, `berth_${VERSION}.efi`))),
+    );
+    expect(existsSync(join(tree, 'staging'))).toBe(false);
+  }, 180_000);
 });
 
 describe('update folders that must not be installed', () => {
@@ -228,7 +256,8 @@ describe('update folders that must not be installed', () => {
     const dir = await folder(`${VERSION}.5`);
     gpg('--detach-sign', '--output', join(dir, 'SHA256SUMS.gpg'), join(dir, 'SHA256SUMS'));
     const before = labels();
-    const check = () => runOsStep(deps(), { kind: 'verify-sums', dir, signature: true }, {});
+    const check = () =>
+      runOsStep(deps(), { kind: 'stage', from: dir, to: join(tree, 'staging'), signature: true }, {});
     await expect(check()).resolves.toBeUndefined();
     await appendFile(join(dir, 'SHA256SUMS'), '\n');
     await expect(check()).rejects.toThrow(/signature check/);
@@ -268,6 +297,11 @@ describe('from a URL (sysupdate downloads and checks the signature itself)', () 
     expect(labels()).toContain(`berth-root_${v7}`);
     expect(esp()).toContain(`berth_${v7}+2-0.efi`);
   }, 180_000);
+
+  it('finds nothing newer at a URL that offers the installed version, and says no error', async () => {
+    const dir = join(tree, 'updates', `${VERSION}.7`);
+    expect((await fromUrl(dir)).found).toBeUndefined();
+  }, 60_000);
 
   it('refuses a version whose SHA256SUMS does not match its signature, and writes nothing', async () => {
     const v8 = `${VERSION}.8`;

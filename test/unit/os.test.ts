@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseEntry, parseSlots } from '../../src/os/entries.js';
+import { nothingNewer } from '../../src/os/execute.js';
 import { planOsRollback, planOsUpdate, type UpdateRequest } from '../../src/os/plan.js';
 import { NO_REASON, type OsFacts, osStatus, osStatusLine, renderOsStatus } from '../../src/os/status.js';
 import { renderTransfers, type TransferOptions } from '../../src/os/transfers.js';
@@ -164,6 +165,12 @@ describe('berth os status', () => {
     if (!('rolledBack' in want)) expect(s.rolledBack).toBeUndefined();
     expect(renderOsStatus(s).length).toBeGreaterThan(2);
   });
+  it('an image built without a signing key says "unsigned updates"; a signed one does not', () => {
+    const unsigned = renderOsStatus(osStatus(facts({ entries: [e('berth_0.2.0.efi')], signed: false })));
+    expect(unsigned.join('\n')).toMatch(/^Updates: +unsigned updates \(/m);
+    const signed = renderOsStatus(osStatus(facts({ entries: [e('berth_0.2.0.efi')], signed: true })));
+    expect(signed.join('\n')).not.toMatch(/unsigned/);
+  });
   it('says the rollback on one line a person and the update test read', () => {
     const s = osStatus(
       facts({
@@ -198,6 +205,7 @@ describe('the OS line of berth status', () => {
 });
 
 describe('plans', () => {
+  const STAGING = '/var/lib/berth/os/staging';
   const base: UpdateRequest = {
     source: { kind: 'dir', path: '/media/usb/os-update-0.2.0' },
     checkOnly: false,
@@ -205,20 +213,19 @@ describe('plans', () => {
     verify: true,
     hasKey: true,
     tries: 3,
+    boot: 'good',
+    stagingDir: STAGING,
   };
   const kinds = (r: Partial<UpdateRequest>) =>
     planOsUpdate({ ...base, ...r }).steps.map((s) => (s.kind === 'install' ? `install ${s.part}` : s.kind));
   // Check first; the kernel image last, once the root is written and the settings carried.
   const INSTALL = ['remember-apps', 'install root', 'carry-over', 'install kernel'];
-  const FROM_DIR = ['write-definitions', 'verify-sums', 'check-new', ...INSTALL];
+  const FROM_DIR = ['write-definitions', 'stage', 'check-new', ...INSTALL, 'clear-staging'];
+  const URL = { kind: 'url', url: 'https://example.org/berth' } as const;
   const cases: [string, Partial<UpdateRequest>, string[] | RegExp][] = [
-    ['from a directory: berth checks its SHA256SUMS and signature', {}, FROM_DIR],
-    [
-      'from a URL: sysupdate checks them',
-      { source: { kind: 'url', url: 'https://example.org/berth' } },
-      ['write-definitions', 'check-new', ...INSTALL],
-    ],
-    ['--check only looks', { checkOnly: true }, ['write-definitions', 'verify-sums', 'check-new']],
+    ['from a directory: berth copies it and checks the copy', {}, FROM_DIR],
+    ['from a URL: sysupdate checks it', { source: URL }, ['write-definitions', 'check-new', ...INSTALL]],
+    ['--check only looks', { checkOnly: true }, ['write-definitions', 'stage', 'check-new', 'clear-staging']],
     ['--reboot reboots last', { reboot: true }, [...FROM_DIR, 'reboot']],
     ['no source at all', { source: undefined }, /no update source/],
     [
@@ -227,25 +234,58 @@ describe('plans', () => {
       /still on trial/,
     ],
     [
+      'not when this version is unknown (no kernel image)',
+      { boot: 'unknown' },
+      /cannot tell\s+that it was kept/,
+    ],
+    [
+      'not when the boot state could not be read',
+      { boot: { unreadable: 'no /efi' } },
+      /cannot tell.*no \/efi/,
+    ],
+    ['not when this version was set aside', { boot: 'set-aside' }, /set aside/],
+    [
       '--check while on trial only looks',
       { boot: 'trying', checkOnly: true },
-      ['write-definitions', 'verify-sums', 'check-new'],
+      ['write-definitions', 'stage', 'check-new', 'clear-staging'],
     ],
     ['no key in the image and no --no-verify', { hasKey: false }, /no key to check update signatures/],
     ['no key, --no-verify', { hasKey: false, verify: false }, FROM_DIR],
+    ['--no-verify from a URL', { source: URL, verify: false }, /--no-verify is refused for a URL/],
+    [
+      'http:// with --no-verify',
+      { source: { kind: 'url', url: 'http://192.168.1.5/os' }, verify: false },
+      /refused for a URL \(http:\/\//,
+    ],
+    [
+      'http:// on an image without a key',
+      { source: { kind: 'url', url: 'http://192.168.1.5/os' }, hasKey: false },
+      /URL is taken only with signatures checked/,
+    ],
+    [
+      'http:// signed',
+      { source: { kind: 'url', url: 'http://192.168.1.5/os' } },
+      ['write-definitions', 'check-new', ...INSTALL],
+    ],
   ];
   it.each(cases)('%s', (_n, r, want) => {
     if (want instanceof RegExp) expect(() => kinds(r)).toThrow(want);
     else expect(kinds(r)).toEqual(want);
   });
-  it('--no-verify is said, and the directory check then skips the signature only', () => {
+  it('--no-verify is said, and the staged copy is then checked against SHA256SUMS only', () => {
     const p = planOsUpdate({ ...base, verify: false });
     expect(p.notes.join()).toMatch(/not checked/);
     expect(p.steps[1]).toEqual({
-      kind: 'verify-sums',
-      dir: base.source!.kind === 'dir' ? base.source!.path : '',
+      kind: 'stage',
+      from: '/media/usb/os-update-0.2.0',
+      to: STAGING,
       signature: false,
     });
+  });
+  it('sysupdate reads only the staged copy of a folder, never the folder itself', () => {
+    const sources = planOsUpdate(base).steps.flatMap((s) => ('source' in s ? [s.source] : []));
+    expect(sources.length).toBe(4);
+    for (const src of sources) expect(src).toEqual({ kind: 'dir', path: STAGING });
   });
 
   const slots = parseSlots(SFDISK.replace('"_empty"', '"berth-root_0.2.0"'));
@@ -286,8 +326,8 @@ describe('sysupdate definitions (golden)', () => {
       { source: { kind: 'url', url: 'https://updates.example.org/berth/100%/' }, tries: 3, verify: true },
     ],
     [
-      'url-unverified-one-try',
-      { source: { kind: 'url', url: 'http://192.168.1.5:8000/os' }, tries: 1, verify: false },
+      'url-http-one-try',
+      { source: { kind: 'url', url: 'http://192.168.1.5:8000/os' }, tries: 1, verify: true },
     ],
     [
       'image-file',
@@ -332,10 +372,33 @@ describe('sysupdate definitions (golden)', () => {
     ],
     ['tries out of range', { source: { kind: 'dir', path: '/x' }, tries: 0, verify: true }, /1 to 9/],
     [
+      'a URL without verification',
+      { source: { kind: 'url', url: 'http://192.168.1.5:8000/os' }, tries: 1, verify: false },
+      /always verified/,
+    ],
+    [
       'a relative disk',
       { source: { kind: 'dir', path: '/x' }, tries: 3, verify: true, disk: 'disk.img' },
       /absolute/,
     ],
   ];
   it.each(bad)('refused: %s', (_n, o, re) => expect(() => renderTransfers(o)).toThrow(re));
+});
+
+describe("sysupdate check-new's exit 1: nothing newer or a failure", () => {
+  const PROGRESS =
+    'Discovering installed instances…\nDiscovering available instances…\nDetermining installed update sets…\nDetermining available update sets…\n';
+  // What trixie's sysupdate 257 printed here for a signed URL offering the installed version.
+  const URL_NOTHING =
+    'Discovering installed instances…\nDiscovering available instances…\n⤵️ Acquiring manifest file http://127.0.0.1:42607/0.1.0.7/SHA256SUMS…\nPulling \'http://127.0.0.1:42607/0.1.0.7/SHA256SUMS\'.\nAcquired 176B.\nDownload of http://127.0.0.1:42607/0.1.0.7/SHA256SUMS complete.\nAcquired 119B.\nDownload of http://127.0.0.1:42607/0.1.0.7/SHA256SUMS.gpg complete.\ngpg: Signature made Mon Dec  7 18:55:44 2026 UTC\ngpg:                using EDDSA key 3BF74E2A59CA92864F2EA8D415C3216E790357F3\ngpg: Good signature from "berth test <test@berth.invalid>" [unknown]\ngpg: WARNING: Using untrusted key!\nSignature verification succeeded.\nOperation completed successfully.\nExiting.\nDetermining installed update sets…\nDetermining available update sets…\n';
+  const URL_404 =
+    "Discovering installed instances…\nDiscovering available instances…\n⤵️ Acquiring manifest file http://127.0.0.1:41519/0.1.0.7/SHA256SUMS…\nPulling 'http://127.0.0.1:41519/0.1.0.7/SHA256SUMS'.\nHTTP request to http://127.0.0.1:41519/0.1.0.7/SHA256SUMS failed with code 404.\nFailed to retrieve image file. (Wrong URL?)\nExiting.\n(sd-pull) failed with exit status 1.\n";
+  const BAD_SIG = URL_NOTHING.replace('Signature verification succeeded.', 'Signature verification failed.');
+  it.each([
+    ['only progress lines', PROGRESS, true],
+    ['a signed URL with nothing newer', URL_NOTHING, true],
+    ['a URL that answers 404', URL_404, false],
+    ['a bad signature', BAD_SIG, false],
+    ['an error after discovery', `${PROGRESS}Failed to read partition table: No such device\n`, false],
+  ])('%s', (_n, stderr, want) => expect(nothingNewer(stderr)).toBe(want));
 });

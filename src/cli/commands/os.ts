@@ -4,15 +4,19 @@ import { join } from 'node:path';
 import { LockedError, withLock } from '../../exec/lock.js';
 import { atomicWrite } from '../../exec/files.js';
 import { type OsDeps, OsStepError, type OsRunState, runOsStep } from '../../os/execute.js';
-import { readOsFacts, rootDisk } from '../../os/facts.js';
-import { OsPlanError, planOsRollback, planOsUpdate } from '../../os/plan.js';
+import { OsFactsError, readOsFacts, rootDisk } from '../../os/facts.js';
+import { type BootFact, OsPlanError, planOsRollback, planOsUpdate } from '../../os/plan.js';
 import { runTool } from '../../os/run.js';
 import { osStatus, renderOsStatus } from '../../os/status.js';
 import { DEFAULT_TRIES, type OsSource, renderTransfers } from '../../os/transfers.js';
 import type { Config } from '../../config.js';
+import { checkContext } from '../../context.js';
+import { loadRecipes } from '../../recipe/load.js';
 import { type Command, EXIT_OK, type Io, UsageError, UserError } from '../command.js';
 
 const DEFINITIONS_DIR = '/run/berth/os/sysupdate.d';
+/** berth's OS state on /var (failures, the apps before an update, the staged update). */
+const stateDir = (config: Config) => join(config.dataDir, 'os');
 
 function parseSource(from: string): OsSource {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(from)) return { kind: 'url', url: from };
@@ -42,8 +46,8 @@ function deps(config: Config, io: Io): OsDeps {
     sysupdate: config.os.sysupdate,
     definitionsDir: DEFINITIONS_DIR,
     espDir: config.os.espDir,
-    stateDir: join(config.dataDir, 'os'),
-    recipesDir: config.recipesDir,
+    stateDir: stateDir(config),
+    apps: () => recipeApps(config),
     root: '/',
     mountDir: '/run/berth/os/other-slot',
     disk: () => rootDisk(runTool()),
@@ -52,16 +56,29 @@ function deps(config: Config, io: Io): OsDeps {
   };
 }
 
-async function status(config: Config) {
+/** The apps berth runs, by name: what its own recipe loader takes (.yaml or .yml, by name:). */
+async function recipeApps(config: Config): Promise<string[]> {
+  const set = await loadRecipes([config.recipesDir], checkContext(config));
+  return set.apps.map((a) => a.name).sort();
+}
+
+function status(config: Config) {
   const run = runTool();
-  return osStatus(
-    await readOsFacts({
-      release: config.os.release,
-      espDir: config.os.espDir,
-      stateDir: join(config.dataDir, 'os'),
-      run,
-      disk: () => rootDisk(run),
-    }),
+  return readOsFacts({
+    release: config.os.release,
+    espDir: config.os.espDir,
+    stateDir: stateDir(config),
+    run,
+    disk: () => rootDisk(run),
+    pubring: config.os.pubring,
+  }).then(osStatus);
+}
+
+/** How this version boots; a status that cannot be read is a fact too (it refuses an update). */
+function bootFact(config: Config): Promise<BootFact> {
+  return status(config).then(
+    (s) => s.boot.state,
+    (err: Error) => ({ unreadable: err.message }),
   );
 }
 
@@ -75,16 +92,59 @@ async function locked<T>(config: Config, fn: () => Promise<T>): Promise<T> {
 
 function plainError<T>(p: Promise<T>): Promise<T> {
   return p.catch((err: unknown) => {
-    if (err instanceof OsPlanError || err instanceof OsStepError) throw new UserError(err.message);
+    if (err instanceof OsPlanError || err instanceof OsStepError || err instanceof OsFactsError)
+      throw new UserError(err.message);
     throw err;
   });
+}
+
+/** `berth os update`: plan (refusals first), then the steps under the lock. */
+async function update(config: Config, options: Record<string, unknown>, io: Io, from?: OsSource) {
+  const source = from ?? (await defaultSource(config));
+  const boot = await bootFact(config);
+  const { steps, notes } = await plainError(
+    Promise.resolve().then(() =>
+      planOsUpdate({
+        ...(source ? { source } : {}),
+        checkOnly: options.check === true,
+        reboot: options.reboot === true,
+        verify: options['no-verify'] !== true,
+        hasKey: existsSync(config.os.pubring),
+        tries: tries(options),
+        boot,
+        stagingDir: join(stateDir(config), 'staging'),
+      }),
+    ),
+  );
+  for (const n of notes) io.err(`berth: ${n}`);
+  const d = deps(config, io);
+  const st: OsRunState = {};
+  const staging = steps.find((s) => s.kind === 'clear-staging');
+  await locked(config, async () => {
+    try {
+      for (const step of steps) {
+        if (step.kind === 'reboot' && !st.found) break;
+        if (step.kind === 'install' && step.part === 'root' && st.found)
+          io.err(`berth: installing OS version ${st.found} into the other slot (this takes a few minutes)`);
+        if (step.kind === 'reboot') io.err(`berth: rebooting into ${st.found}`);
+        await plainError(runOsStep(d, step, st));
+        if (step.kind === 'check-new')
+          io.out(st.found ? `newer OS version: ${st.found}` : 'no newer OS version');
+      }
+    } finally {
+      // A failed update leaves no copy of its folder behind on /var.
+      if (staging) await runOsStep(d, staging, st);
+    }
+  });
+  if (st.found && options.check !== true && options.reboot !== true)
+    io.out(`installed ${st.found}; it boots at the next restart (systemctl reboot), with its tries counted`);
 }
 
 export const osCommand: Command = {
   name: 'os',
   summary: 'the appliance OS: its version and slots, updates (A/B, rolled back on failure), going back',
   usage:
-    'berth os [status [--json] | update [--from DIR|URL] [--check] [--reboot] [--no-verify] [--tries N] | rollback [--reboot] | definitions --out DIR [--from DIR|URL] [--tries N]]',
+    'berth os [status [--json] | update [--from DIR|URL] [--check] [--reboot] [--no-verify] [--tries N] | rollback [--reboot] | definitions --out DIR [--from DIR|URL] [--tries N] | apps]',
   help: [
     'The appliance has two root slots. `berth os update` writes the newest version from an',
     'update folder (a USB stick: --from /media/usb/os-update-1.2.0) or a URL into the slot',
@@ -95,7 +155,10 @@ export const osCommand: Command = {
     'before running again); otherwise the previous version boots again by itself.',
     '`berth os status` says which version runs, what the other slot holds and any rollback;',
     '`berth os rollback` goes back to the other slot by hand.',
-    'Signatures are checked with the key in the image; --no-verify checks SHA256SUMS only.',
+    'Signatures are checked with the key in the image; --no-verify checks SHA256SUMS only',
+    '(a folder only: a URL is always checked). An update folder is copied to /var and only',
+    'the checked copy is installed. An update waits until the running version is kept.',
+    '`berth os apps` lists the apps berth runs (the health gate of a new version asks it).',
   ].join('\n'),
   options: {
     json: { type: 'boolean' },
@@ -112,11 +175,14 @@ export const osCommand: Command = {
     const from = typeof options.from === 'string' ? parseSource(options.from) : undefined;
     if (sub === 'definitions') {
       if (typeof options.out !== 'string') throw new UsageError('berth os definitions needs --out DIR');
-      const files = renderTransfers({
-        source: from ?? (await defaultSource(config)) ?? { kind: 'dir', path: '/' },
-        tries: tries(options),
-        verify: !options['no-verify'],
-      });
+      const source = from ?? (await defaultSource(config)) ?? { kind: 'dir', path: '/' };
+      const n = tries(options);
+      let files: Record<string, string>;
+      try {
+        files = renderTransfers({ source, tries: n, verify: !options['no-verify'] });
+      } catch (err) {
+        throw new UserError((err as Error).message); // a URL berth does not take, --no-verify for a URL
+      }
       await mkdir(options.out, { recursive: true });
       for (const [name, text] of Object.entries(files))
         await atomicWrite(join(options.out, name), text, 0o644);
@@ -128,51 +194,13 @@ export const osCommand: Command = {
       return EXIT_OK;
     }
     if (sub === 'status') {
-      const s = await plainError(status(config)).catch((err: Error) => {
-        throw new UserError(err.message);
-      });
+      const s = await plainError(status(config));
       if (options.json) io.out(JSON.stringify(s, null, 2));
       else for (const l of renderOsStatus(s)) io.out(l);
       return EXIT_OK;
     }
     if (sub === 'update') {
-      const source = from ?? (await defaultSource(config));
-      // How this version boots (on trial or kept); off the appliance, status cannot be read.
-      const boot = await status(config).then(
-        (s) => s.boot.state,
-        () => undefined,
-      );
-      const { steps, notes } = await plainError(
-        Promise.resolve().then(() =>
-          planOsUpdate({
-            ...(source ? { source } : {}),
-            checkOnly: options.check === true,
-            reboot: options.reboot === true,
-            verify: options['no-verify'] !== true,
-            hasKey: existsSync(config.os.pubring),
-            tries: tries(options),
-            ...(boot ? { boot } : {}),
-          }),
-        ),
-      );
-      for (const n of notes) io.err(`berth: ${n}`);
-      const d = deps(config, io);
-      const st: OsRunState = {};
-      await locked(config, async () => {
-        for (const step of steps) {
-          if (step.kind === 'reboot' && !st.found) break;
-          if (step.kind === 'install' && step.part === 'root' && st.found)
-            io.err(`berth: installing OS version ${st.found} into the other slot (this takes a few minutes)`);
-          if (step.kind === 'reboot') io.err(`berth: rebooting into ${st.found}`);
-          await plainError(runOsStep(d, step, st));
-          if (step.kind === 'check-new')
-            io.out(st.found ? `newer OS version: ${st.found}` : 'no newer OS version');
-        }
-      });
-      if (st.found && options.check !== true && options.reboot !== true)
-        io.out(
-          `installed ${st.found}; it boots at the next restart (systemctl reboot), with its tries counted`,
-        );
+      await update(config, options, io, from);
       return EXIT_OK;
     }
     if (sub === 'rollback') {
@@ -187,6 +215,11 @@ export const osCommand: Command = {
       if (options.reboot) await plainError(runOsStep(d, { kind: 'reboot' }, {}));
       return EXIT_OK;
     }
-    throw new UsageError(`unknown subcommand '${sub}' (status, update, rollback or definitions)`);
+    if (sub === 'apps') {
+      // For the health gate (image-build/os/boot-healthy): the same names berth runs.
+      for (const app of await recipeApps(config)) io.out(app);
+      return EXIT_OK;
+    }
+    throw new UsageError(`unknown subcommand '${sub}' (status, update, rollback, definitions or apps)`);
   },
 };
