@@ -9,14 +9,10 @@ import { parseSlots, SLOT_PREFIX } from './entries.js';
 import { readEntries } from './facts.js';
 import { VERSION_RE } from './version.js';
 import type { OsStep } from './plan.js';
+import type { RunResult } from '../process/run.js';
 import { stageUpdate, StageError } from './stage.js';
 import { type OsSource, renderTransfers } from './transfers.js';
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 export interface OsDeps {
   run: (argv: string[]) => Promise<RunResult>;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { type BootEntry, parseEntry, parseSlots, type Slot } from './entries.js';
 import type { OsFacts } from './status.js';
 import { readOsRelease } from './version.js';
-import type { RunResult } from './execute.js';
+import type { RunResult } from '../process/run.js';
 
 export interface FactSources {
   release: string;

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 VERSION=$(node -p "require('./package.json').version")
 IMG=out/berth-$VERSION-amd64.img
-[ -f "$IMG" ] || bash image-build/os-image.sh >&2
+[ -f "$IMG" ] || BERTH_OS_UNSIGNED=1 bash image-build/os-image.sh >&2
 WORK=$(mktemp -d /var/tmp/berth-bootbench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 part_start() { sfdisk -J "$1" 2>/dev/null | node -e '
