@@ -287,6 +287,7 @@ export function startSupervisor({
     if (web) {
       page = await startWebServer({
         ...web,
+        hostname: rt.config.hostname,
         model: () => readModel(rt, advertisedBy, sampler.all()),
         onClients: (n) => sampler.setActive(n > 0),
       }).catch((err: Error) => {
