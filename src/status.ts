@@ -6,6 +6,7 @@ import type { Runtime } from './runtime.js';
 import { computePlan, type Planned } from './runtime.js';
 import { lastFailuresPath, readFailures } from './exec/last-failures.js';
 import { healthCheckOutput, isFailing } from './status/reason.js';
+import { redactorFor } from './status/redact.js';
 import { failureReason, outputSource } from './status/why.js';
 import type { UnitState } from './systemd/manager.js';
 import { readHistory, shortId } from './updates/record.js';
@@ -70,12 +71,19 @@ export async function appStatuses(rt: Runtime, now = Date.now(), planned?: Plann
     const running = st?.activeState === 'active';
     const inspected = running ? await rt.podman.inspect(containerName(name)) : undefined;
     const health = inspected?.State.Health?.Status;
-    const healthOutput = healthCheckOutput(inspected?.State.Health);
+    const rawHealth = healthCheckOutput(inspected?.State.Health);
     const uptimeSec =
       running && st.activeEnterUsec
         ? Math.max(0, Math.round(now / 1000 - st.activeEnterUsec / 1e6))
         : undefined;
-    const lastError = st && troubled(st, uptimeSec) ? await failureReason(name, st, src) : undefined;
+    const rawError = st && troubled(st, uptimeSec) ? await failureReason(name, st, src) : undefined;
+    // The app's own text is shown on the LAN: its env values, secrets and credentials masked.
+    const hide =
+      rawHealth || rawError || applyErrors[name]
+        ? await redactorFor(d?.app, name, rt.config.dataDir, rt.config.hostname)
+        : (t: string) => t;
+    const healthOutput = rawHealth && hide(rawHealth);
+    const lastError = rawError && hide(rawError);
     const record = p.current.apps.get(name)?.record;
     const last = readHistory(rt.config.dataDir, name).at(-1);
     const available =
@@ -101,7 +109,7 @@ export async function appStatuses(rt: Runtime, now = Date.now(), planned?: Plann
       errors: (bad?.diagnostics ?? []).map(({ source: _s, ...x }) => x),
       pending: pendingApps.has(name),
       ...(lastError ? { lastError } : {}),
-      ...(applyErrors[name] ? { applyError: applyErrors[name] } : {}),
+      ...(applyErrors[name] ? { applyError: hide(applyErrors[name]) } : {}),
       ...(record?.current ? { imageId: shortId(record.current.id) } : {}),
       ...(available ? { updateAvailable: available } : {}),
       ...(last
