@@ -250,7 +250,10 @@ async function supervisorFigures(
   );
   const status = await readFile(`/proc/${stdout.trim()}/status`, 'utf8');
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  const web = await webFigures(Number(stdout.trim()));
+  const web = await webFigures(Number(stdout.trim()), {
+    write: (file, text) => box.writeRecipe(file, text),
+    remove: (file) => box.removeRecipe(file),
+  });
   await box.runtime.systemd.stop('berth.service');
   await clearRecipes(box, 1);
   return { editToRunning: median(samples), containerStart, rssMb: rssKb / 1024, web };
@@ -321,6 +324,15 @@ async function main() {
       berth: `${sv.web.cpuPctOnePage.toFixed(2)} % of a core`,
     });
     rows.push({ what: 'supervisor RSS with 200 live pages open', berth: `${sv.web.rss200Mb.toFixed(1)} MB` });
+    const st = sv.web.stuck;
+    rows.push({
+      what: `supervisor RSS growth: 256 live pages that never read, a ${Math.round(st.pushKb)} KB push every second for a minute (goal ≤ 20 MB)`,
+      berth: `${st.rssGrowthMb.toFixed(1)} MB (peak ${st.rssPeakGrowthMb.toFixed(1)} MB): ${st.rssPeakGrowthMb <= 20 ? 'met' : 'missed'}`,
+    });
+    rows.push({
+      what: 'a visitor loads the page meanwhile (slowest of its loads)',
+      berth: `${f(st.visitorMaxMs)} (${st.visitorLoads} loads, ${st.visitorOk ? 'all answered' : 'some failed'})`,
+    });
     log('updates');
     const up = await updateFigures(box);
     rows.push({
