@@ -49,10 +49,12 @@ export interface StuckFigures {
   /** Page loads by a visitor during the minute: all answered 200, and the slowest. */
   visitorLoads: number;
   visitorOk: boolean;
+  /** Why loads failed, if any did. */
+  visitorErrors: string[];
   visitorMaxMs: number;
 }
 
-/** Recipes whose errors make the live fragment about as big as a page with an hour of charts. */
+/** Recipes whose errors make the live fragment big (60 of them: about 210 KB a push). */
 export const bigErrorRecipes = (n: number): [string, string][] =>
   Array.from({ length: n }, (_, i) => [
     `zz-stuck-${i}.yaml`,
@@ -79,14 +81,14 @@ export async function stuckPages(pid: number, port = WEB_PORT, seconds = 60): Pr
   const pages = Array.from({ length: 256 }, (_, i) => stuckPage(`127.0.0.${2 + Math.floor(i / 16)}`, port));
   let peak = rss0;
   const loads: number[] = [];
-  let ok = true;
+  const errors: string[] = [];
   const t0 = performance.now();
   for (let sec = 0; sec < seconds; sec++) {
     process.kill(pid, 'SIGHUP');
     if (sec % 5 === 2)
       loads.push(
-        await get('/').catch(() => {
-          ok = false;
+        await get('/').catch((e: Error) => {
+          errors.push(e.message);
           return 10_000;
         }),
       );
@@ -100,7 +102,8 @@ export async function stuckPages(pid: number, port = WEB_PORT, seconds = 60): Pr
     rssGrowthMb: rss1 - rss0,
     rssPeakGrowthMb: peak - rss0,
     visitorLoads: loads.length,
-    visitorOk: ok,
+    visitorOk: errors.length === 0,
+    visitorErrors: errors,
     visitorMaxMs: Math.max(...loads),
   };
 }
@@ -130,7 +133,7 @@ export async function webFigures(
   await new Promise((r) => setTimeout(r, 2000));
   const rss200Mb = await rssMb(pid);
   many.abort();
-  const big = bigErrorRecipes(20);
+  const big = bigErrorRecipes(60);
   for (const [file, text] of big) await recipes.write(file, text);
   await new Promise((r) => setTimeout(r, 3000));
   const stuck = await stuckPages(pid);

@@ -185,11 +185,11 @@ describe('the status page', () => {
   });
 
   it('256 live pages that never read and a push a second: RSS stays bounded, a visitor is served', async () => {
-    const big = bigErrorRecipes(20);
+    const big = bigErrorRecipes(60);
     for (const [file, text] of big) await box.writeRecipe(file, text);
     await until(
       'the page shows the errors',
-      async () => (await get('/')).body.includes('zz-stuck-19'),
+      async () => (await get('/')).body.includes('zz-stuck-59'),
       20_000,
     );
     const { stdout } = await promisify(execFile)(
@@ -197,12 +197,12 @@ describe('the status page', () => {
       ['--user', 'show', '--property=MainPID', '--value', 'berth.service'],
       { env: { ...process.env, ...box.env } },
     );
-    // 20 s here (the bench runs the minute): before the bound, 100 such pages grew it by 379 MB.
+    // 20 s here (the bench runs the minute). Before the bound this grew it by 224 MB at its peak.
     const st = await stuckPages(Number(stdout.trim()), PORT, 20);
     for (const [file] of big) await box.removeRecipe(file);
     console.log(`256 stuck live pages, 20 s: ${JSON.stringify(st)}`);
-    expect(st.pushKb).toBeGreaterThan(40);
-    expect(st.rssPeakGrowthMb).toBeLessThan(60);
+    expect(st.pushKb).toBeGreaterThan(150);
+    expect(st.rssPeakGrowthMb).toBeLessThan(40);
     expect(st.visitorOk).toBe(true);
     expect(st.visitorLoads).toBe(4);
     // The stuck pages gone, a live page opens again from the same address.
