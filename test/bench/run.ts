@@ -259,6 +259,7 @@ async function supervisorFigures(
   return { editToRunning: median(samples), containerStart, rssMb: rssKb / 1024, web };
 }
 
+const signedMb = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(1)} MB`;
 const f = (x: number | undefined) => (x === undefined ? 'n/a' : `${Math.round(x)} ms`);
 const ratio = (a: number | undefined, b: number | undefined) =>
   a === undefined || b === undefined ? '' : `${(a / b).toFixed(2)}×`;
@@ -327,7 +328,7 @@ async function main() {
     const st = sv.web.stuck;
     rows.push({
       what: `supervisor RSS growth: 256 live pages that never read, a ${Math.round(st.pushKb)} KB push every second for a minute (goal ≤ 20 MB)`,
-      berth: `${st.rssGrowthMb.toFixed(1)} MB (peak ${st.rssPeakGrowthMb.toFixed(1)} MB): ${st.rssPeakGrowthMb <= 20 ? 'met' : 'missed'}`,
+      berth: `${signedMb(st.rssGrowthMb)} (peak ${signedMb(st.rssPeakGrowthMb)}): ${st.rssPeakGrowthMb <= 20 ? 'met' : 'missed'}`,
     });
     rows.push({
       what: 'a visitor loads the page meanwhile (slowest of its loads)',
