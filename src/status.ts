@@ -77,15 +77,15 @@ export async function appStatuses(rt: Runtime, now = Date.now(), planned?: Plann
         ? Math.max(0, Math.round(now / 1000 - st.activeEnterUsec / 1e6))
         : undefined;
     const rawError = st && troubled(st, uptimeSec) ? await failureReason(name, st, src) : undefined;
+    const last = readHistory(rt.config.dataDir, name).at(-1);
     // The app's own text is shown on the LAN: its env values, secrets and credentials masked.
     const hide =
-      rawHealth || rawError || applyErrors[name]
+      rawHealth || rawError || applyErrors[name] || last?.reason
         ? await redactorFor(d?.app, name, rt.config.dataDir, rt.config.hostname)
         : (t: string) => t;
     const healthOutput = rawHealth && hide(rawHealth);
     const lastError = rawError && hide(rawError);
     const record = p.current.apps.get(name)?.record;
-    const last = readHistory(rt.config.dataDir, name).at(-1);
     const available =
       record?.available && record.available.id !== record.current?.id
         ? `${shortId(record.current?.id ?? '')} → ${shortId(record.available.id)}`
@@ -114,7 +114,11 @@ export async function appStatuses(rt: Runtime, now = Date.now(), planned?: Plann
       ...(available ? { updateAvailable: available } : {}),
       ...(last
         ? {
-            lastUpdate: { at: last.at, result: last.result, ...(last.reason ? { reason: last.reason } : {}) },
+            lastUpdate: {
+              at: last.at,
+              result: last.result,
+              ...(last.reason ? { reason: hide(last.reason) } : {}),
+            },
           }
         : {}),
     });
