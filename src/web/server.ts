@@ -94,17 +94,16 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
       req.destroy();
       return;
     }
-    if (!guard.host(req.headers.host)) {
-      send(
+    const head = req.method === 'HEAD';
+    // A name that is not this machine's: a web site rebinding its own name to this address.
+    if (!guard.host(req.headers.host))
+      return send(
         res,
         421,
         'text/plain; charset=utf-8',
         "this page answers only to the machine's own names\n",
-        false,
+        head,
       );
-      return;
-    }
-    const head = req.method === 'HEAD';
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/style.css') return send(res, 200, 'text/css; charset=utf-8', STYLE, head);
     if (path === '/live.js') return send(res, 200, 'text/javascript; charset=utf-8', LIVE_JS, head);
