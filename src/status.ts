@@ -6,6 +6,7 @@ import type { Runtime } from './runtime.js';
 import { computePlan, type Planned } from './runtime.js';
 import { lastFailuresPath, readFailures } from './exec/last-failures.js';
 import { healthCheckOutput, isFailing } from './status/reason.js';
+import { redactorFor } from './status/redact.js';
 import { failureReason, outputSource } from './status/why.js';
 import type { UnitState } from './systemd/manager.js';
 import { readHistory, shortId } from './updates/record.js';
@@ -74,15 +75,22 @@ export async function appStatuses(rt: Runtime, now = Date.now(), planned?: Plann
     const running = st?.activeState === 'active';
     const inspected = running ? await rt.podman.inspect(containerName(name)) : undefined;
     const health = inspected?.State.Health?.Status;
-    const healthOutput = healthCheckOutput(inspected?.State.Health);
+    const rawHealth = healthCheckOutput(inspected?.State.Health);
     const uptimeSec =
       running && st.activeEnterUsec
         ? Math.max(0, Math.round(now / 1000 - st.activeEnterUsec / 1e6))
         : undefined;
-    const lastError = st && troubled(st, uptimeSec) ? await failureReason(name, st, src) : undefined;
-    const record = p.current.apps.get(name)?.record;
+    const rawError = st && troubled(st, uptimeSec) ? await failureReason(name, st, src) : undefined;
     const last = readHistory(rt.config.dataDir, name).at(-1);
+    const record = p.current.apps.get(name)?.record;
     const held = record?.transition?.held?.reason;
+    // The app's own text is shown on the LAN: its env values, secrets and credentials masked.
+    const hide =
+      rawHealth || rawError || applyErrors[name] || last?.reason || held
+        ? await redactorFor(d?.app, name, rt.config.dataDir, rt.config.hostname)
+        : (t: string) => t;
+    const healthOutput = rawHealth && hide(rawHealth);
+    const lastError = rawError && hide(rawError);
     const available =
       record?.available && record.available.id !== record.current?.id
         ? `${shortId(record.current?.id ?? '')} → ${shortId(record.available.id)}`
@@ -106,14 +114,17 @@ export async function appStatuses(rt: Runtime, now = Date.now(), planned?: Plann
       errors: (bad?.diagnostics ?? []).map(({ source: _s, ...x }) => x),
       pending: pendingApps.has(name),
       ...(lastError ? { lastError } : {}),
-      // Until the page and the CLI show keptStopped on its own, it reads as the apply's failure.
-      ...((applyErrors[name] ?? held) ? { applyError: applyErrors[name] ?? held } : {}),
-      ...(held ? { keptStopped: held } : {}),
+      ...(applyErrors[name] ? { applyError: hide(applyErrors[name]) } : {}),
+      ...(held ? { keptStopped: hide(held) } : {}),
       ...(record?.current ? { imageId: shortId(record.current.id) } : {}),
       ...(available ? { updateAvailable: available } : {}),
       ...(last
         ? {
-            lastUpdate: { at: last.at, result: last.result, ...(last.reason ? { reason: last.reason } : {}) },
+            lastUpdate: {
+              at: last.at,
+              result: last.result,
+              ...(last.reason ? { reason: hide(last.reason) } : {}),
+            },
           }
         : {}),
     });

@@ -25,16 +25,21 @@ const LOGRUS = /^time="[^"]*" level=(\w+) msg="((?:[^"\\]|\\.)*)"/;
 /** What podman prints that says nothing: a container ID (run -d), a container name (rm). */
 const PODMAN_NOISE = /^(?:[0-9a-f]{64}|berth-[a-z0-9-]+)$/;
 
-/** Text fit for one terminal line: escape sequences and control characters removed. */
-export function cleanText(text: string): string {
+/**
+ * Text that cannot drive a terminal: escape sequences (7- and 8-bit: OSC, CSI, others) and
+ * control characters (C0, DEL, C1) removed, a tab made a space.
+ */
+export function terminalText(text: string): string {
   return text
-    .replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g, '')
-    .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, '')
+    .replace(/(?:\u001b\]|\u009d)[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?/g, '')
+    .replace(/(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]/g, '')
     .replace(/\u001b./g, '')
     .replace(/\t/g, ' ')
-    .replace(/[\u0000-\u001f\u007f]/g, '')
-    .trim();
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
 }
+
+/** Text fit for one terminal line: terminalText, trimmed. */
+export const cleanText = (text: string): string => terminalText(text).trim();
 
 interface Candidate {
   text: string;

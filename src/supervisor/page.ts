@@ -29,6 +29,7 @@ export async function startStatusPage({ rt, log, ads, units, listen }: StatusPag
   const sampler = new Sampler(rt.systemd, units, () => page.server?.changed());
   const server = await startWebServer({
     ...listen,
+    hostname: rt.config.hostname,
     model: () => readModel(rt, (app) => ads.advertisedBy(app), sampler.all()),
     onClients: (n) => sampler.setActive(n > 0),
   }).catch((err: Error) => {

@@ -1,10 +1,14 @@
 // The status page's HTTP server, inside the supervisor (no second daemon). Read-only: GET
 // and HEAD only, no request bodies, small headers, bounded connections, timeouts against
-// slow clients, a strict CSP and no framing. Live updates are Server-Sent Events: the
+// slow clients, a strict CSP and no framing; only this machine's names as Host, and no
+// connection from a podman bridge (guard.ts). Live updates are Server-Sent Events: the
 // supervisor calls changed() when systemd reports a unit change, and every open page gets
-// the re-rendered fragment within the debounce.
+// the re-rendered fragment within the debounce, with bounded memory per page (live.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { hostname as osHostname } from 'node:os';
 import type { AppStatus } from '../status.js';
+import { hostName, type Interfaces, makeGuard } from './guard.js';
+import { LIVE_LIMITS, type LiveLimits, LivePages, sseEvent } from './live.js';
 import { LIVE_JS, type PageModel, renderLive, renderPage, STYLE } from './page.js';
 
 export interface WebOptions {
@@ -12,8 +16,12 @@ export interface WebOptions {
   port: number;
   /** Reads the page's model (called per request and per change while pages are open). */
   model: () => Promise<PageModel>;
-  /** Open live pages (SSE clients) at most. */
-  maxClients?: number;
+  /** The machine's name (the page also answers to `name.local`, `localhost` and its addresses). */
+  hostname?: string;
+  /** Bounds on live pages (SSE clients); tests lower them. */
+  live?: Partial<LiveLimits>;
+  /** The machine's interfaces (tests pass made-up ones). */
+  interfaces?: () => Interfaces;
   debounceMs?: number;
   /** Called when live pages open or close, with how many are open. */
   onClients?: (n: number) => void;
@@ -39,11 +47,7 @@ const SECURITY = {
 };
 
 /** The host the page was reached at, for links to the apps' ports (never trusted as HTML: escaped). */
-function pageHost(req: IncomingMessage): string {
-  const h = (req.headers.host ?? '').trim();
-  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(?::\d+)?$/.exec(h);
-  return m ? m[1]! : 'localhost';
-}
+const pageHost = (req: IncomingMessage): string => hostName(req.headers.host) ?? 'localhost';
 
 /** What `berth status --json` gives, for /api/status. */
 export const apiStatus = (m: PageModel): AppStatus[] => m.apps;
@@ -52,7 +56,9 @@ export const apiStatus = (m: PageModel): AppStatus[] => m.apps;
 export const MODEL_MAX_AGE_MS = 5000;
 
 export async function startWebServer(o: WebOptions): Promise<WebServer> {
-  const live = new Set<ServerResponse>();
+  const limits = { ...LIVE_LIMITS, ...o.live };
+  const live = new LivePages(limits, (n) => o.onClients?.(n));
+  const guard = makeGuard(o.hostname ?? osHostname(), o.interfaces);
   // Reading the model asks systemd and podman (about 0.1 s); pages and pushes share one read
   // until changed() says it is stale.
   let cached: { m: PageModel; at: number } | undefined;
@@ -71,7 +77,6 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
       .finally(() => (reading = undefined));
     return reading;
   };
-  const maxClients = o.maxClients ?? 256;
   let timer: NodeJS.Timeout | undefined;
 
   const send = (res: ServerResponse, status: number, type: string, body: string, head: boolean) => {
@@ -90,6 +95,15 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
       return;
     }
     const head = req.method === 'HEAD';
+    // A name that is not this machine's: a web site rebinding its own name to this address.
+    if (!guard.host(req.headers.host))
+      return send(
+        res,
+        421,
+        'text/plain; charset=utf-8',
+        "this page answers only to the machine's own names\n",
+        head,
+      );
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/style.css') return send(res, 200, 'text/css; charset=utf-8', STYLE, head);
     if (path === '/live.js') return send(res, 200, 'text/javascript; charset=utf-8', LIVE_JS, head);
@@ -104,20 +118,16 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
         head,
       );
     if (path === '/events' && !head) {
-      if (live.size >= maxClients) {
-        res.writeHead(503, { ...SECURITY, 'retry-after': '10' }).end();
+      const address = req.socket.remoteAddress ?? '';
+      if (!live.admits(address)) {
+        res.writeHead(429, { ...SECURITY, 'retry-after': '60' }).end();
         return;
       }
       res.writeHead(200, { ...SECURITY, 'content-type': 'text/event-stream' });
-      // A live page holds its connection: it is exempt from the request timeout, not from the cap.
+      // A live page holds its connection: it is exempt from the request timeout, not from
+      // the bounds on what it may leave unread.
       req.socket.setTimeout(0);
-      (res as ServerResponse & { host?: string }).host = pageHost(req);
-      live.add(res);
-      o.onClients?.(live.size);
-      res.on('close', () => {
-        live.delete(res);
-        o.onClients?.(live.size);
-      });
+      live.add(res, address, pageHost(req));
       res.write(': berth\n\n');
       return;
     }
@@ -133,7 +143,10 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
       });
     },
   );
-  server.maxConnections = maxClients + 64;
+  server.on('connection', (socket) => {
+    if (!guard.connection(socket.localAddress, socket.remoteAddress)) socket.destroy();
+  });
+  server.maxConnections = limits.maxClients + 64;
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -144,22 +157,14 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
   });
   // Idle live pages get a comment now and then, so proxies and browsers keep them open.
   const keepalive = setInterval(() => {
-    for (const r of live) r.write(': keepalive\n\n');
+    live.send(() => ': keepalive\n\n');
   }, 15_000);
   keepalive.unref();
 
   const push = async () => {
     if (live.size === 0) return;
     const m = await model();
-    for (const r of live) {
-      const html = renderLive(m, (r as ServerResponse & { host?: string }).host ?? 'localhost');
-      r.write(
-        `event: live\n${html
-          .split('\n')
-          .map((l) => `data: ${l}`)
-          .join('\n')}\n\n`,
-      );
-    }
+    live.send((host) => sseEvent('live', renderLive(m, host)));
   };
 
   return {
@@ -175,7 +180,7 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
       new Promise<void>((resolve) => {
         clearInterval(keepalive);
         clearTimeout(timer);
-        for (const r of live) r.end();
+        live.closeAll();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -250,12 +250,16 @@ async function supervisorFigures(
   );
   const status = await readFile(`/proc/${stdout.trim()}/status`, 'utf8');
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  const web = await webFigures(Number(stdout.trim()));
+  const web = await webFigures(Number(stdout.trim()), {
+    write: (file, text) => box.writeRecipe(file, text),
+    remove: (file) => box.removeRecipe(file),
+  });
   await box.runtime.systemd.stop('berth.service');
   await clearRecipes(box, 1);
   return { editToRunning: median(samples), containerStart, rssMb: rssKb / 1024, web };
 }
 
+const signedMb = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(1)} MB`;
 const f = (x: number | undefined) => (x === undefined ? 'n/a' : `${Math.round(x)} ms`);
 const ratio = (a: number | undefined, b: number | undefined) =>
   a === undefined || b === undefined ? '' : `${(a / b).toFixed(2)}×`;
@@ -321,6 +325,15 @@ async function main() {
       berth: `${sv.web.cpuPctOnePage.toFixed(2)} % of a core`,
     });
     rows.push({ what: 'supervisor RSS with 200 live pages open', berth: `${sv.web.rss200Mb.toFixed(1)} MB` });
+    const st = sv.web.stuck;
+    rows.push({
+      what: `supervisor RSS growth: 256 live pages that never read, a ${Math.round(st.pushKb)} KB push every second for a minute (goal ≤ 20 MB)`,
+      berth: `${signedMb(st.rssGrowthMb)} (peak ${signedMb(st.rssPeakGrowthMb)}): ${st.rssPeakGrowthMb <= 20 ? 'met' : 'missed'}`,
+    });
+    rows.push({
+      what: 'a visitor loads the page meanwhile (slowest of its loads)',
+      berth: `${f(st.visitorMaxMs)} (${st.visitorLoads} loads, ${st.visitorOk ? 'all answered' : 'some failed'})`,
+    });
     log('updates');
     const up = await updateFigures(box);
     rows.push({

@@ -1,25 +1,13 @@
 // The status page's pure parts: the listen setting, escaping, charts, and the live fragment.
 import { describe, expect, it } from 'vitest';
-import type { AppStatus } from '../../src/status.js';
+import { appStatus } from './status-fixtures.js';
 import type { ServiceManager } from '../../src/systemd/manager.js';
 import { Sampler } from '../../src/web/samples.js';
 import { startWebServer } from '../../src/web/server.js';
 import { parseWebSetting } from '../../src/web/listen.js';
 import { type PageModel, renderLive, renderPage, sparkline } from '../../src/web/page.js';
 
-const app = (over: Partial<AppStatus> = {}): AppStatus => ({
-  app: 'web',
-  unit: 'berth-web.service',
-  enabled: true,
-  state: 'active',
-  subState: 'running',
-  restarts: 0,
-  ports: ['8080->80/tcp'],
-  network: 'bridge',
-  errors: [],
-  pending: false,
-  ...over,
-});
+const app = appStatus;
 const model = (over: Partial<PageModel> = {}): PageModel => ({
   host: {
     name: 'nas',

@@ -14,7 +14,8 @@ import { printable } from '../../settings/report.js';
 import { type AppStatus, appStatuses, formatUptime } from '../../status.js';
 import { outputSource } from '../../status/why.js';
 import { readAppOutput } from '../../status/output.js';
-import { displayLines } from '../../status/reason.js';
+import { displayLines, terminalText } from '../../status/reason.js';
+import { redactorFor } from '../../status/redact.js';
 import { type Command, EXIT_OK, type Io, UsageError, UserError } from '../command.js';
 import { appArg, withRuntime } from '../connect.js';
 
@@ -33,7 +34,30 @@ function trouble(a: AppStatus): string {
   return `restarted ${a.restarts} time${a.restarts === 1 ? '' : 's'}`;
 }
 
-function printTable(apps: readonly AppStatus[], config: Config, io: Io): void {
+/** Characters a terminal gives two columns: East Asian wide ones and emoji. */
+const WIDE =
+  /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1faff}\u{20000}-\u{3fffd}]/u;
+
+/** Columns a terminal gives the text (combining marks take none). */
+export function displayWidth(text: string): number {
+  let w = 0;
+  for (const ch of text) w += /\p{M}/u.test(ch) ? 0 : WIDE.test(ch) ? 2 : 1;
+  return w;
+}
+
+const padEnd = (text: string, width: number) => text + ' '.repeat(Math.max(0, width - displayWidth(text)));
+
+/** What a recipe's error means for its app: it never ran, or its last good version still runs. */
+const errorOutcome = (a: AppStatus) =>
+  a.state === 'not-installed'
+    ? 'not started: fix the recipe and save it'
+    : a.state === 'active'
+      ? 'still running its last good version'
+      : 'its last good version is kept';
+
+export function printTable(apps: readonly AppStatus[], config: Config, raw: Io): void {
+  // Every field may hold text from an app, podman or a recipe: none may drive the terminal.
+  const io = { ...raw, out: (l: string) => raw.out(terminalText(l)) };
   const rows = [
     ['APP', 'STATE', 'HEALTH', 'UPTIME', 'RESTARTS', 'IMAGE', 'PORTS'],
     ...apps.map((a) => [
@@ -45,20 +69,18 @@ function printTable(apps: readonly AppStatus[], config: Config, io: Io): void {
       a.imageId ?? '-',
       portsText(a),
     ]),
-  ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  ].map((r) => r.map(terminalText));
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => displayWidth(r[i]!))));
   for (const r of rows)
     io.out(
       r
-        .map((c, i) => c.padEnd(widths[i]!))
+        .map((c, i) => padEnd(c, widths[i]!))
         .join('  ')
         .trimEnd(),
     );
   for (const a of apps)
     for (const e of a.errors)
-      io.out(
-        `${a.app}: recipe error: ${e.file}:${e.line}:${e.col}: ${e.message} — still running its last good version`,
-      );
+      io.out(`${a.app}: recipe error: ${e.file}:${e.line}:${e.col}: ${e.message} — ${errorOutcome(a)}`);
   for (const a of apps) if (a.lastError) io.out(`${a.app}: ${trouble(a)}: ${a.lastError}`);
   for (const a of apps) if (a.healthOutput) io.out(`${a.app}: health check failing: ${a.healthOutput}`);
   for (const a of apps)
@@ -88,7 +110,8 @@ function printTable(apps: readonly AppStatus[], config: Config, io: Io): void {
   if (apps.length === 0) io.out(`no apps: put recipes in ${config.recipesDir}`);
 }
 
-function printDetail(a: AppStatus, lines: readonly string[], io: Io): void {
+export function printDetail(a: AppStatus, lines: readonly string[], raw: Io): void {
+  const io = { ...raw, out: (l: string) => raw.out(terminalText(l)) };
   const fields: [string, string | undefined][] = [
     ['app', a.app],
     ['state', stateText(a)],
@@ -185,9 +208,13 @@ export const statusCommand: Command = {
     }
     const a = apps.find((x) => x.app === one);
     if (!a) throw new UserError(`no app named '${one}': 'berth status' lists the apps`);
-    const lines = displayLines(await readAppOutput(one, outputSource(config), 5 * DETAIL_LINES)).slice(
-      -DETAIL_LINES,
-    );
+    const recipe = (
+      await loadRecipes([config.recipesDir], checkContext(config)).catch(() => undefined)
+    )?.apps.find((x) => x.name === one);
+    const hide = await redactorFor(recipe, one, config.dataDir, config.hostname);
+    const lines = displayLines(await readAppOutput(one, outputSource(config), 5 * DETAIL_LINES))
+      .slice(-DETAIL_LINES)
+      .map(hide);
     if (options.json) io.out(JSON.stringify({ ...a, lines }, null, 2));
     else printDetail(a, lines, io);
     return EXIT_OK;
