@@ -9,7 +9,9 @@ import type { EventKind } from '../events/types.js';
 import type { Notifications } from '../notify/notifier.js';
 import { readOsFactsQuick } from '../os/facts.js';
 import { osStatus } from '../os/status.js';
+import type { App } from '../recipe/app.js';
 import type { Applied, Runtime } from '../runtime.js';
+import { redactorFor } from '../status/redact.js';
 import { FIRST_PASS, type PassMemory, passEvents } from './tell.js';
 
 export interface SupervisorEvents {
@@ -19,7 +21,12 @@ export interface SupervisorEvents {
   atStart(): Promise<void>;
 }
 
-export function supervisorEvents(rt: Runtime, log: Logger, notifier: Notifications | undefined): SupervisorEvents {
+export function supervisorEvents(
+  rt: Runtime,
+  log: Logger,
+  notifier: Notifications | undefined,
+  appNamed: (name: string) => App | undefined,
+): SupervisorEvents {
   let memory: PassMemory = FIRST_PASS;
   const emit = (kind: EventKind, subject: string, detail?: string) =>
     notifier
@@ -28,7 +35,11 @@ export function supervisorEvents(rt: Runtime, log: Logger, notifier: Notificatio
 
   return {
     appChanged(app, change, reason) {
-      void emit(change === 'failing' ? 'app-failed' : 'app-recovered', app, reason);
+      // A reason is the app's own last line: its env values, secrets and credentials are masked.
+      const masked = reason
+        ? redactorFor(appNamed(app), app, rt.config.dataDir, rt.config.hostname).then((hide) => hide(reason))
+        : Promise.resolve(undefined);
+      void masked.then((detail) => emit(change === 'failing' ? 'app-failed' : 'app-recovered', app, detail));
     },
     async afterPass(r) {
       if (!notifier) return;

@@ -19,11 +19,20 @@ export interface StatusPageDeps {
   ads: AppAds;
   /** The followed apps' units, whose memory and CPU the charts show. */
   units(): readonly string[];
+  /** /metrics, in the Prometheus text format. */
+  metrics?: () => Promise<string>;
   listen: { host?: string; port: number };
 }
 
 /** Starts the page; a page that cannot listen is logged and berth runs on without it. */
-export async function startStatusPage({ rt, log, ads, units, listen }: StatusPageDeps): Promise<StatusPage> {
+export async function startStatusPage({
+  rt,
+  log,
+  ads,
+  units,
+  listen,
+  metrics,
+}: StatusPageDeps): Promise<StatusPage> {
   // The sampler is made first (the server's model reads it) and tells the server of new samples.
   const page: { server?: WebServer } = {};
   const sampler = new Sampler(rt.systemd, units, () => page.server?.changed());
@@ -32,6 +41,7 @@ export async function startStatusPage({ rt, log, ads, units, listen }: StatusPag
     hostname: rt.config.hostname,
     model: () => readModel(rt, (app) => ads.advertisedBy(app), sampler.all()),
     onClients: (n) => sampler.setActive(n > 0),
+    ...(metrics ? { metrics } : {}),
   }).catch((err: Error) => {
     log.error({ error: err.message, port: listen.port }, 'cannot serve the status page');
     return undefined;

@@ -13,15 +13,18 @@ import { type Applied, apply, type Runtime } from '../runtime.js';
 import { appStatuses } from '../status.js';
 import { boundAppLogs } from '../status/output.js';
 import { outputSource } from '../status/why.js';
+import { gatherMetrics, type MetricsSources } from '../metrics/gather.js';
+import { renderMetrics } from '../metrics/render.js';
 import type { Notifications } from '../notify/notifier.js';
-import { followAds } from './ads.js';
+import type { App } from '../recipe/app.js';
+import { type AppAds, followAds } from './ads.js';
 import { supervisorEvents } from './events.js';
 import { type ControlRequest, serveControl } from './control.js';
 import type { FailureOptions } from './failures.js';
 import { followUnits } from './follow.js';
 import { type Notifier, startWatchdog } from './notify.js';
 import { startStatusPage, type StatusPage } from './page.js';
-import { passQueue, type PassRetryOptions, type RetryState } from './passes.js';
+import { type PassQueue, passQueue, type PassRetryOptions, type RetryState } from './passes.js';
 import { watchRecipes } from './watch.js';
 
 export interface SuperviseDeps {
@@ -103,12 +106,42 @@ async function readySummary(rt: Runtime, first: Applied | undefined): Promise<Re
   return { running, failed: enabled.length - running + invalid };
 }
 
+/** What the control socket answers: status (with what is announced and the next retry), the retry, a pass. */
+function controlAnswers(rt: Runtime, passes: PassQueue<Applied>, ads: AppAds) {
+  return async (req: ControlRequest): Promise<unknown> => {
+    if (req.cmd === 'ping') return 'pong';
+    if (req.cmd === 'status') {
+      const retry = passes.retry();
+      return (await appStatuses(rt)).map((s) => ({
+        ...s,
+        advertised: ads.advertisedBy(s.app),
+        ...(retry?.apps.includes(s.app) ? { nextRetry: new Date(retry.at).toISOString() } : {}),
+      }));
+    }
+    if (req.cmd === 'retry') return passes.retry() ?? null;
+    const r = await passes.applyNow('control socket');
+    return r ? applyReport(r.result, r.recipes.diagnostics) : undefined;
+  };
+}
+
+/** /metrics: read at each scrape from systemd, podman and what the supervisor counts. */
+async function metricsText(
+  rt: Runtime,
+  own: Pick<MetricsSources, 'apps' | 'passes' | 'channels' | 'invalidRecipes'>,
+): Promise<string> {
+  return renderMetrics(
+    await gatherMetrics({ dataDir: rt.config.dataDir, systemd: rt.systemd, podman: rt.podman, ...own }),
+  );
+}
+
 export function startSupervisor(deps: SuperviseDeps): Supervisor {
   const { rt, log, notify, debounceMs = 300 } = deps;
   let stopped = false;
   let page: StatusPage | undefined;
   const ads = followAds(rt, log, deps.advertiser);
-  const events = supervisorEvents(rt, log, deps.notifier);
+  // What the last pass left, for /metrics and for masking an app's text in events.
+  const last = { apps: [] as App[], invalidRecipes: 0 };
+  const events = supervisorEvents(rt, log, deps.notifier, (name) => last.apps.find((a) => a.name === name));
   const units = followUnits({
     rt,
     log,
@@ -124,6 +157,14 @@ export function startSupervisor(deps: SuperviseDeps): Supervisor {
   const gc = collector();
   let gcTimer: NodeJS.Timeout | undefined;
 
+  const metrics = () =>
+    metricsText(rt, {
+      apps: () => last.apps,
+      passes: () => passes.stats(),
+      channels: () => deps.notifier?.health() ?? [],
+      invalidRecipes: () => last.invalidRecipes,
+    });
+
   const pass = async (reason: string): Promise<Applied> => {
     const t0 = performance.now();
     const r = await apply(rt, logSteps(log));
@@ -132,6 +173,8 @@ export function startSupervisor(deps: SuperviseDeps): Supervisor {
     const ms = Math.round(performance.now() - t0);
     log.info({ reason, steps: r.steps.length, failed: r.result.failed.length, ms }, 'pass done');
     const apps = r.desired.map((d) => d.app);
+    last.apps = apps;
+    last.invalidRecipes = r.recipes.results.filter((x) => !x.app).length;
     await units.follow(apps);
     page?.changed();
     await ads.sync(apps);
@@ -149,22 +192,6 @@ export function startSupervisor(deps: SuperviseDeps): Supervisor {
     ...(deps.passRetry ? { options: deps.passRetry } : {}),
   });
 
-  /** What the control socket answers. */
-  const answer = async (req: ControlRequest): Promise<unknown> => {
-    if (req.cmd === 'ping') return 'pong';
-    if (req.cmd === 'status') {
-      const retry = passes.retry();
-      return (await appStatuses(rt)).map((s) => ({
-        ...s,
-        advertised: ads.advertisedBy(s.app),
-        ...(retry?.apps.includes(s.app) ? { nextRetry: new Date(retry.at).toISOString() } : {}),
-      }));
-    }
-    if (req.cmd === 'retry') return passes.retry() ?? null;
-    const r = await passes.applyNow('control socket');
-    return r ? applyReport(r.result, r.recipes.diagnostics) : undefined;
-  };
-
   const cleanups: (() => void)[] = [];
   /** After the first pass: the watchers, the socket and the page. */
   const serve = async () => {
@@ -172,13 +199,15 @@ export function startSupervisor(deps: SuperviseDeps): Supervisor {
       watchRecipes(rt.config.recipesDir, debounceMs, () => void passes.applyNow('recipes changed')),
     );
     cleanups.push(startWatchdog(notify));
-    const server = await serveControl(rt.config.socketPath, answer).catch((err: Error) => {
-      log.error({ error: err.message }, `cannot serve the control socket ${rt.config.socketPath}`);
-      return undefined;
-    });
+    const server = await serveControl(rt.config.socketPath, controlAnswers(rt, passes, ads)).catch(
+      (err: Error) => {
+        log.error({ error: err.message }, `cannot serve the control socket ${rt.config.socketPath}`);
+        return undefined;
+      },
+    );
     if (server) cleanups.push(() => server.close());
     if (deps.web) {
-      page = await startStatusPage({ rt, log, ads, units: () => units.units(), listen: deps.web });
+      page = await startStatusPage({ rt, log, ads, units: () => units.units(), listen: deps.web, metrics });
       cleanups.push(() => page?.close());
     }
   };

@@ -80,6 +80,7 @@ function appRow(a: AppStatus, pageHost: string, samples: Samples | undefined): s
   const notes = [
     a.lastError ? `<div class="why">${esc(a.lastError)}</div>` : '',
     a.healthOutput ? `<div class="why">health check: ${esc(a.healthOutput)}</div>` : '',
+    a.keptStopped ? `<div class="why">kept stopped: ${esc(a.keptStopped)}</div>` : '',
     a.applyError ? `<div class="why">last apply: ${esc(a.applyError)}</div>` : '',
     a.updateAvailable ? `<div class="note">update available ${esc(a.updateAvailable)}</div>` : '',
     ...(a.advertised ?? []).map((ad) => `<div class="note">announced as ${esc(ad)}</div>`),

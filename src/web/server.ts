@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { hostname as osHostname } from 'node:os';
 import type { AppStatus } from '../status.js';
+import { METRICS_CONTENT_TYPE } from '../metrics/render.js';
 import { hostName, type Interfaces, makeGuard } from './guard.js';
 import { LIVE_LIMITS, type LiveLimits, LivePages, sseEvent } from './live.js';
 import { LIVE_JS, type PageModel, renderLive, renderPage, STYLE } from './page.js';
@@ -25,6 +26,8 @@ export interface WebOptions {
   debounceMs?: number;
   /** Called when live pages open or close, with how many are open. */
   onClients?: (n: number) => void;
+  /** /metrics in the Prometheus text format; none: 404. */
+  metrics?: () => Promise<string>;
 }
 
 export interface WebServer {
@@ -117,6 +120,8 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
         `${JSON.stringify(apiStatus(await model()), null, 2)}\n`,
         head,
       );
+    if (path === '/metrics' && o.metrics)
+      return send(res, 200, METRICS_CONTENT_TYPE, await o.metrics(), head);
     if (path === '/events' && !head) {
       const address = req.socket.remoteAddress ?? '';
       if (!live.admits(address)) {

@@ -84,6 +84,8 @@ export function printTable(apps: readonly AppStatus[], config: Config, raw: Io):
   for (const a of apps) if (a.lastError) io.out(`${a.app}: ${trouble(a)}: ${a.lastError}`);
   for (const a of apps) if (a.healthOutput) io.out(`${a.app}: health check failing: ${a.healthOutput}`);
   for (const a of apps)
+    if (a.keptStopped) io.out(`${a.app}: kept stopped: ${a.keptStopped}`);
+  for (const a of apps)
     if (a.applyError && !a.lastError)
       io.out(
         `${a.app}: last apply failed: ${a.applyError}${a.nextRetry ? ` — ${retryText(a.nextRetry)}` : ''}`,
@@ -131,6 +133,7 @@ export function printDetail(a: AppStatus, lines: readonly string[], raw: Io): vo
     ['unit', a.unit],
     ['recipe', a.file],
     [a.lastError ? trouble(a) : 'error', a.lastError],
+    ['kept stopped', a.keptStopped],
     ['last apply failed', a.applyError],
     ['next retry', a.nextRetry && retryText(a.nextRetry)],
     ...a.errors.map((e): [string, string] => ['recipe error', `${e.file}:${e.line}:${e.col}: ${e.message}`]),
