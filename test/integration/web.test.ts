@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnRunner } from '../../src/process/run.js';
 import type { AppStatus } from '../../src/status.js';
 import {
   type Appliance,
@@ -94,6 +95,36 @@ describe('the status page', () => {
     const api = JSON.parse((await get('/api/status')).body) as AppStatus[];
     const cli = JSON.parse((await box.berth(['status', '--json'])).stdout) as AppStatus[];
     expect(api.map((a) => [a.app, a.state, a.image])).toEqual(cli.map((a) => [a.app, a.state, a.image]));
+  });
+
+  it('/metrics: the apps and the supervisor in the Prometheus text format, promtool-clean, no secret, same Host rule', async () => {
+    const r = await get('/metrics');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(r.body).toContain('berth_app_up{app="wb-a"} 1\n');
+    expect(r.body).toContain('berth_app_up{app="wb-b"} 1\n');
+    expect(r.body).toMatch(/^berth_passes_total [1-9]\d*$/m);
+    for (const p of PLANTED) expect(r.body).not.toContain(p);
+    const promtool = await spawnRunner(
+      ['bash', join(import.meta.dirname, '..', '..', 'image-build', 'promtool.sh')],
+      { timeoutMs: 60_000 },
+    );
+    const check = await spawnRunner([promtool.stdout.trim(), 'check', 'metrics'], {
+      timeoutMs: 30_000,
+      input: r.body,
+    });
+    expect(`${check.stdout}${check.stderr}`).toBe('');
+    expect(check.code).toBe(0);
+    // A web page's own name rebound to this address (DNS rebinding): refused like the page.
+    const foreign = await new Promise<number>((resolve, reject) =>
+      http
+        .get(`${BASE}/metrics`, { headers: { host: 'attacker.example' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on('error', reject),
+    );
+    expect(foreign).toBe(421);
   });
 
   it('is read-only and hardened: GET and HEAD only, no bodies, a strict CSP, no framing', async () => {
