@@ -13,7 +13,6 @@ import type { RunResult } from '../process/run.js';
 import { stageUpdate, StageError } from './stage.js';
 import { type OsSource, renderTransfers } from './transfers.js';
 
-
 export interface OsDeps {
   run: (argv: string[]) => Promise<RunResult>;
   sysupdate: string;

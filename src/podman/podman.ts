@@ -3,8 +3,6 @@
 import { spawn } from 'node:child_process';
 import { type Runner, type RunResult, spawnRunner } from '../process/run.js';
 
-// The runner moved to a leaf module; these names stay for the modules that still import them here.
-export { type Runner, type RunResult, spawnRunner } from '../process/run.js';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 

@@ -2,7 +2,7 @@
 // from the journal (the unit's own lines and the container's, by podman's journald log
 // driver), or from the files in the app's `.log/` dir where no journald runs.
 import { open, stat } from 'node:fs/promises';
-import { type Runner, spawnRunner } from '../podman/podman.js';
+import { type Runner, spawnRunner } from '../process/run.js';
 import { appPaths, containerName, unitName } from '../render/paths.js';
 import type { OutputLine } from './reason.js';
 

@@ -1,5 +1,6 @@
 // Per-app memory and CPU over the last hour, from systemd's own accounting of each app's
 // unit. Sampled only while a page is open: an idle supervisor does no polling.
+import { appOfUnit } from '../render/paths.js';
 import type { ServiceManager } from '../systemd/manager.js';
 import type { Samples } from './page.js';
 
@@ -42,7 +43,8 @@ export class Sampler {
     if (!this.systemd.accounting) return;
     const now = Date.now();
     for (const unit of this.units()) {
-      const app = unit.slice('berth-'.length, -'.service'.length);
+      const app = appOfUnit(unit);
+      if (!app) continue;
       const a = await this.systemd.accounting(unit).catch(() => undefined);
       if (!a) continue;
       const s = this.series.get(app) ?? { memory: [], cpu: [], accounted: false };

@@ -83,8 +83,7 @@ export function printTable(apps: readonly AppStatus[], config: Config, raw: Io):
       io.out(`${a.app}: recipe error: ${e.file}:${e.line}:${e.col}: ${e.message} — ${errorOutcome(a)}`);
   for (const a of apps) if (a.lastError) io.out(`${a.app}: ${trouble(a)}: ${a.lastError}`);
   for (const a of apps) if (a.healthOutput) io.out(`${a.app}: health check failing: ${a.healthOutput}`);
-  for (const a of apps)
-    if (a.keptStopped) io.out(`${a.app}: kept stopped: ${a.keptStopped}`);
+  for (const a of apps) if (a.keptStopped) io.out(`${a.app}: kept stopped: ${a.keptStopped}`);
   for (const a of apps)
     if (a.applyError && !a.lastError)
       io.out(
