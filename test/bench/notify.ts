@@ -64,3 +64,31 @@ export async function notifyFigures(runs = 15): Promise<NotifyFigures> {
   }
   return { deliverMs: median(deliver), floorMs: median(floor) };
 }
+
+export interface MetricsFigures {
+  apps: number;
+  scrapeMs: number;
+  bytes: number;
+  floorMs: number;
+}
+
+/** /metrics of a running supervisor with `apps` apps: a scrape's time (median of 15) and size, beside a static file of the same server. */
+export async function metricsFigures(base: string, apps: number): Promise<MetricsFigures> {
+  const time = async (path: string) => {
+    const t0 = performance.now();
+    const r = await fetch(`${base}${path}`);
+    const body = await r.text();
+    return { ms: performance.now() - t0, bytes: Buffer.byteLength(body) };
+  };
+  await time('/metrics'); // not counted: the first read warms the model's caches
+  const scrapes: number[] = [];
+  const floor: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < 15; i++) {
+    const m = await time('/metrics');
+    scrapes.push(m.ms);
+    bytes = m.bytes;
+    floor.push((await time('/style.css')).ms);
+  }
+  return { apps, scrapeMs: median(scrapes), bytes, floorMs: median(floor) };
+}

@@ -9,8 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { apply } from '../../src/runtime.js';
-import { type Appliance, ensureTestImages, repoRoot, startAppliance } from '../harness/appliance.js';
+import {
+  type Appliance,
+  ensureTestImages,
+  repoRoot,
+  startAppliance,
+  startSupervisorService,
+} from '../harness/appliance.js';
 import { updateFigures } from './updates.js';
+import { type MetricsFigures, metricsFigures, notifyFigures } from './notify.js';
 import { WEB_PORT, type WebFigures, webFigures } from './web.js';
 
 const run = promisify(execFile);
@@ -260,6 +267,18 @@ async function supervisorFigures(
 }
 
 const signedMb = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(1)} MB`;
+/** The supervisor (status page on) with n apps running, its /metrics measured, then all stopped again. */
+async function metricsAtScale(box: Appliance, n: number): Promise<MetricsFigures> {
+  for (let i = 0; i < n; i++) await writeFile(join(box.config.recipesDir, `bench-${i}.yaml`), recipe(i));
+  await startSupervisorService(box, [`Environment=BERTH_WEB=127.0.0.1:${WEB_PORT}`]);
+  try {
+    return await metricsFigures(`http://127.0.0.1:${WEB_PORT}`, n);
+  } finally {
+    await box.runtime.systemd.stop('berth.service');
+    await clearRecipes(box, n);
+  }
+}
+
 const f = (x: number | undefined) => (x === undefined ? 'n/a' : `${Math.round(x)} ms`);
 const ratio = (a: number | undefined, b: number | undefined) =>
   a === undefined || b === undefined ? '' : `${(a / b).toFixed(2)}×`;
@@ -333,6 +352,21 @@ async function main() {
     rows.push({
       what: 'a visitor loads the page meanwhile (slowest of its loads)',
       berth: `${f(st.visitorMaxMs)} (${st.visitorLoads} loads, ${st.visitorOk ? 'all answered' : 'some failed'})`,
+    });
+    log('notifications and metrics');
+    const nf = await notifyFigures();
+    rows.push({
+      what: "event → message on a loopback webhook (berth's own work; the 5 s gathering window aside)",
+      berth: f(nf.deliverMs),
+      ms: nf.deliverMs,
+      floor: { ms: nf.floorMs, is: 'the same POST by fetch' },
+    });
+    const mf = await metricsAtScale(box, 30);
+    rows.push({
+      what: `/metrics scrape at ${mf.apps} apps (${(mf.bytes / 1024).toFixed(1)} KB)`,
+      berth: f(mf.scrapeMs),
+      ms: mf.scrapeMs,
+      floor: { ms: mf.floorMs, is: 'its stylesheet, same server' },
     });
     log('updates');
     const up = await updateFigures(box);
