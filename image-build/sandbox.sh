@@ -65,20 +65,6 @@ berth() { in_ns node "$REPO/dist/cli/main.js" "$@"; }
 
 # The manager's own cgroup, named after its namespace (see image-build/own-cgroup.sh).
 OWN_CGROUP=$REPO/image-build/own-cgroup.sh
-  v2=/sys/fs/cgroup mounted=
-  if [ ! -f $v2/cgroup.controllers ]; then
-    v2=/sys/fs/cgroup/unified
-    if [ ! -f $v2/cgroup.controllers ]; then
-      v2=$(mktemp -d) && mount -t cgroup2 none "$v2" && mounted=$v2 || { rmdir "$v2"; v2=; }
-    fi
-  fi
-  for h in /sys/fs/cgroup/systemd "$v2"; do
-    [ -d "$h" ] || continue
-    if [ "$2" = join ]; then mkdir -p "$h/$1" && echo $$ > "$h/$1/cgroup.procs" || exit 1
-    else find "$h/$1" -depth -type d -exec rmdir {} + 2>/dev/null; fi
-  done
-  [ -z "$mounted" ] || { umount "$mounted" && rmdir "$mounted"; }
-'
 
 # The sandbox's own podman store: its containers (named berth-APP, started with --replace)
 # never meet another sandbox's or the tests', and images come read-only from the host's store.
