@@ -80,7 +80,16 @@ export async function metricsFigures(base: string, apps: number): Promise<Metric
     const body = await r.text();
     return { ms: performance.now() - t0, bytes: Buffer.byteLength(body) };
   };
-  await time('/metrics'); // not counted: the first read warms the model's caches
+  // The page starts listening right after the supervisor's first pass (READY=1): wait for it (bounded).
+  for (let i = 0; ; i++) {
+    const up = await fetch(`${base}/metrics`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) break;
+    if (i >= 300) throw new Error(`${base}/metrics did not answer within 30 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const scrapes: number[] = [];
   const floor: number[] = [];
   let bytes = 0;
