@@ -119,6 +119,8 @@ function controlAnswers(rt: Runtime, passes: PassQueue<Applied>, ads: AppAds) {
       }));
     }
     if (req.cmd === 'retry') return passes.retry() ?? null;
+    // Only an explicit request runs a pass: an unknown one (a newer CLI) is an error, not an apply.
+    if (req.cmd !== 'apply') throw new Error(`unknown request '${String((req as { cmd: unknown }).cmd)}'`);
     const r = await passes.applyNow('control socket');
     return r ? applyReport(r.result, r.recipes.diagnostics) : undefined;
   };
