@@ -9,17 +9,9 @@ import { type EventLog, eventLogPath, openEventLog } from '../events/log.js';
 import { type Cursor, EventTail, watchEventLog } from '../events/tail.js';
 import { type BerthEvent, type EventKind, makeEvent } from '../events/types.js';
 import { parseSettingsYaml } from '../yamlfile/parse.js';
-import {
-  admit,
-  batchOf,
-  type BatchState,
-  type BatchTiming,
-  batchDue,
-  DEFAULT_TIMING,
-  render,
-} from './batch.js';
+import { admit, type BatchState, type BatchTiming, batchDue, DEFAULT_TIMING, render } from './batch.js';
 import { Outbox, type OutboxEntry, type OutboxFs, outboxDir } from './outbox.js';
-import { type SendDeps, type SendResult, send } from './send.js';
+import { type SendDeps, type SendResult, send, sendTest } from './send.js';
 import { NO_CHANNELS, type NotifySettings, NotifySettingsSchema } from './settings.js';
 
 export interface ChannelHealth {
@@ -192,8 +184,7 @@ class ChannelNotifier implements Notifications {
     const out: { channel: string; result: SendResult }[] = [];
     for (const [name, ch] of Object.entries(this.settings.channels)) {
       if (only && name !== only) continue;
-      const e = makeEvent('notify-test', name, 'if you read this, berth can reach you here', this.now());
-      const result = await send(ch, render(batchOf(e), this.deps.hostname), this.sendDeps);
+      const result = await sendTest(name, ch, this.sendDeps);
       this.record(name, result);
       out.push({ channel: name, result });
     }

@@ -5,7 +5,8 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { Severity } from '../events/types.js';
-import type { Message } from './batch.js';
+import { makeEvent } from '../events/types.js';
+import { batchOf, type Message, render } from './batch.js';
 import type { Channel, ChannelType } from './settings.js';
 
 export type SendResult = { ok: true; answer: string } | { ok: false; retry: boolean; error: string };
@@ -33,8 +34,31 @@ const NTFY_TAGS: Record<Severity, string> = {
 };
 
 /** An HTTP answer: 2xx sent; 408, 429 and 5xx are worth another try; any other 4xx never will be. */
+/** What a server answered says at most this much: the rest is never read (a hostile server may send any size). */
+export const MAX_ANSWER_BYTES = 4096;
+
+async function answerText(r: Response): Promise<string> {
+  const reader = r.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < MAX_ANSWER_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } catch {
+    // A body cut off: what came is enough to say.
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8');
+}
+
 async function httpResult(r: Response): Promise<SendResult> {
-  const text = (await r.text().catch(() => '')).slice(0, 300).replace(/\s+/g, ' ').trim();
+  const text = (await answerText(r)).slice(0, 300).replace(/\s+/g, ' ').trim();
   const answer = `${r.status} ${r.statusText}${text ? `: ${text}` : ''}`;
   if (r.ok) return { ok: true, answer };
   return { ok: false, retry: r.status >= 500 || r.status === 408 || r.status === 429, error: answer };
@@ -152,6 +176,12 @@ const email: Transport<'email'> = async (ch, msg) => {
 };
 
 const TRANSPORTS: { [T in ChannelType]: Transport<T> } = { ntfy, webhook, email };
+
+/** A test message to one channel, as `berth notify test` and the notifier send it. */
+export function sendTest(name: string, ch: Channel, deps: SendDeps): Promise<SendResult> {
+  const e = makeEvent('notify-test', name, 'if you read this, berth can reach you here', deps.now());
+  return send(ch, render(batchOf(e), deps.hostname), deps);
+}
 
 export function send(ch: Channel, msg: Message, deps: SendDeps): Promise<SendResult> {
   return (TRANSPORTS[ch.type] as Transport<typeof ch.type>)(ch as never, msg, deps);

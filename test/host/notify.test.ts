@@ -64,6 +64,9 @@ async function notifier(yaml: string, extra: Partial<NotifierDeps> = {}, dataDir
   notifiers.push(n);
   return { n, dir };
 }
+const until = async (ok: () => boolean) => {
+  for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+};
 const settle = () => new Promise((r) => setTimeout(r, 60));
 
 describe('ntfy', () => {
@@ -170,6 +173,37 @@ describe('webhook', () => {
       error: expect.stringMatching(/^400 .*nope/),
     });
   });
+
+  it('reads no more of an answer than it says: a server streaming an endless 500 body is cut off', async () => {
+    let sent = 0;
+    let stopped = false;
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(500);
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const more = () => {
+        // Bounded by itself too: at most 64 MB, or until berth goes away.
+        while (!stopped && sent < 64 * 1024 * 1024 && res.write(chunk)) sent += chunk.length;
+        if (!stopped && sent < 64 * 1024 * 1024) res.once('drain', more);
+        else res.end();
+      };
+      res.on('close', () => (stopped = true));
+      more();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    servers.push(server);
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const { n } = await notifier(`channels:\n  hook: {type: webhook, url: "${url}"}\n`);
+    const [r] = await n.test('hook');
+    expect(r!.result).toMatchObject({
+      ok: false,
+      retry: true,
+      error: expect.stringMatching(/^500 .*x{100}/),
+    });
+    await until(() => stopped);
+    // berth hung up long before the server's 64 MB: what the socket had buffered at most.
+    expect(sent).toBeLessThan(16 * 1024 * 1024);
+  }, 30_000);
 
   it('a 10,000-event burst becomes one message', async () => {
     const hook = await endpoint();

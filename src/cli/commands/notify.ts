@@ -1,10 +1,9 @@
 // berth events: the last events; berth notify test|check: try the channels, check notify.yaml.
 import { readEvents } from '../../events/log.js';
-import { type BerthEvent, makeEvent } from '../../events/types.js';
+import type { BerthEvent } from '../../events/types.js';
 import { formatDiagnostic } from '../../recipe/diagnostics.js';
-import { batchOf, render } from '../../notify/batch.js';
 import { readSettings } from '../../notify/notifier.js';
-import { send } from '../../notify/send.js';
+import { sendTest } from '../../notify/send.js';
 import { type Command, EXIT_FAILED, EXIT_OK, UsageError, UserError } from '../command.js';
 
 /** --since: an ISO time, or a span back from now (30m, 12h, 7d). */
@@ -64,8 +63,7 @@ export const notifyCommand: Command = {
       );
     let failed = 0;
     for (const name of channel ? [channel] : names) {
-      const e = makeEvent('notify-test', name, 'if you read this, berth can reach you here');
-      const r = await send(settings.channels[name]!, render(batchOf(e), config.hostname), {
+      const r = await sendTest(name, settings.channels[name]!, {
         hostname: config.hostname,
         fetch,
         now: () => new Date(),
