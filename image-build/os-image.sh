@@ -144,7 +144,10 @@ printf '127.0.0.1\tlocalhost\n127.0.1.1\tberth\n::1\tlocalhost ip6-localhost ip6
 # has no line for it. /var holds everything that outlives an OS version; the ESP (/efi) is
 # where the versions' kernel images and boot counters live (sysupdate and bless-boot use it).
 {
-  printf 'PARTLABEL=berth-var\t/var\text4\tdefaults\t0\t2\n'
+  # device-bound=false: systemd must never unmount /var under running apps because udev
+  # briefly lost its device (first boot's growroot rewrites the partition table while /var
+  # is mounted; on a busy machine udev can drop and re-add the by-partlabel link then).
+  printf 'PARTLABEL=berth-var\t/var\text4\tdefaults,x-systemd.device-bound=false\t0\t2\n'
   printf 'PARTLABEL=esp\t/efi\tvfat\tumask=0077,nofail,x-systemd.automount,x-systemd.idle-timeout=1min\t0\t2\n'
   # The settings partition has no line: berth-settings.service mounts it (mount-settings).
 } > "$R/etc/fstab"
