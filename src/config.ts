@@ -19,6 +19,8 @@ export interface Config {
   settingsDir: string;
   /** Where notifications go (channels, per-channel events, quiet hours). */
   notifyFile: string;
+  /** Settings per disk (spin-down). */
+  disksFile: string;
   /** The catalog of vetted recipes (`berth search`, `berth add`). */
   catalogDir: string;
   /** Interfaces to advertise on; undefined means every non-loopback interface. */
@@ -68,6 +70,7 @@ export function resolveConfig(o: ConfigOverrides, env: NodeJS.ProcessEnv = proce
     catalogDir: env.BERTH_CATALOG_DIR ?? shippedCatalog(),
     // Beside the recipes folder: /etc/berth/notify.yaml on the appliance.
     notifyFile: env.BERTH_NOTIFY_FILE ?? join(dirname(recipesDir), 'notify.yaml'),
+    disksFile: env.BERTH_DISKS_FILE ?? join(dirname(recipesDir), 'disks.yaml'),
     os: {
       release: env.BERTH_OS_RELEASE ?? '/usr/lib/os-release',
       espDir: env.BERTH_ESP_DIR ?? '/efi',

@@ -147,6 +147,15 @@ async function importRecipe(ctx: SettingsContext, s: Step<'import-recipe'>): Pro
   ctx.record.recipes[s.dest] = { file: s.file, hash: s.hash };
 }
 
+/** A settings file may hold tokens and passwords: only root reads it. */
+async function importSettingsFile(ctx: SettingsContext, s: Step<'import-settings-file'>): Promise<void> {
+  const text = ctx.texts.get(s.file);
+  if (text === undefined) throw new Error('the file was not read');
+  await mkdir(dirname(s.dest), { recursive: true });
+  await atomicWrite(s.dest, text, 0o600);
+  ctx.record.files[s.file] = s.hash;
+}
+
 function forgetRecipe(ctx: SettingsContext, s: { file: string; dest: string }): void {
   delete ctx.record.recipes[s.dest];
   delete ctx.record.files[s.file];
@@ -191,6 +200,7 @@ const HANDLERS: SettingsHandlers = {
   'write-keys': writeKeys,
   'ssh-password-login': (ctx, s) => sshPasswordLogin(ctx, s.on),
   'import-recipe': importRecipe,
+  'import-settings-file': importSettingsFile,
   'remove-recipe': async (ctx, s) => {
     await rm(join(ctx.recipesDir, s.dest), { force: true });
     forgetRecipe(ctx, s);

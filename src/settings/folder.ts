@@ -16,6 +16,10 @@ export const SETTING_NAMES = [
 ] as const;
 export type SettingName = (typeof SETTING_NAMES)[number];
 
+/** Settings files in YAML, each checked by its own schema and copied beside the recipes dir. */
+export const SETTINGS_FILES = ['notify.yaml', 'disks.yaml'] as const;
+export type SettingsFileName = (typeof SETTINGS_FILES)[number];
+
 export const MAX_SETTING_BYTES = 64 * 1024;
 export const MAX_RECIPES = 100;
 /** Files berth writes or ships in the folder, and the litter other systems leave there. */
@@ -42,6 +46,7 @@ export interface FolderProblem {
 export interface SettingsFolder {
   dir: string;
   settings: Partial<Record<SettingName, FolderFile>>;
+  files: Partial<Record<SettingsFileName, FolderFile>>;
   recipes: FolderFile[];
   problems: FolderProblem[];
   /** Files berth does not know, named in the report so a misspelt setting is noticed. */
@@ -83,6 +88,10 @@ async function readText(path: string, shown: string, limit: number): Promise<Fol
   return { shown, path, text, hash: sha256(text) };
 }
 
+/** notify.yaml, also as Notepad saves it (notify.yaml.txt). */
+const settingsFile = (name: string): SettingsFileName | undefined =>
+  SETTINGS_FILES.find((n) => name.toLowerCase() === n || name.toLowerCase() === `${n}.txt`);
+
 const isProblem = (x: FolderFile | FolderProblem): x is FolderProblem => 'message' in x;
 
 /** Reads `dir` (the partition's `berth/` folder); a missing folder reads as empty. */
@@ -90,6 +99,7 @@ export async function readFolder(dir: string, shownDir = 'berth'): Promise<Setti
   const out: SettingsFolder = {
     dir,
     settings: {},
+    files: {},
     recipes: [],
     problems: [],
     ignored: [],
@@ -129,6 +139,10 @@ export async function readFolder(dir: string, shownDir = 'berth'): Promise<Setti
       const f = await readText(join(dir, e.name), shown, MAX_SETTING_BYTES);
       if (isProblem(f)) out.problems.push(f);
       else out.settings[setting] = f;
+    } else if (settingsFile(e.name)) {
+      const f = await readText(join(dir, e.name), shown, MAX_SETTING_BYTES);
+      if (isProblem(f)) out.problems.push(f);
+      else out.files[settingsFile(e.name)!] = f;
     } else if (e.name.toLowerCase() === 'recipes' && e.isDirectory()) {
       await readRecipes(join(dir, e.name), `${shownDir}/${e.name}`, out);
     } else if (!KNOWN_OTHERS.test(e.name) && !/\.example$/i.test(e.name)) {

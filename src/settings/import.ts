@@ -16,7 +16,18 @@ import {
   type SettingsSystem,
 } from './execute.js';
 import { shownSource } from '../recipe/diagnostics.js';
-import { readFolder, sha256 } from './folder.js';
+import type { z } from 'zod';
+import { DisksSettingsSchema } from '../disks/settings.js';
+import { NotifySettingsSchema } from '../notify/settings.js';
+import { parseSettingsYaml } from '../yamlfile/parse.js';
+import {
+  type FolderProblem,
+  readFolder,
+  SETTINGS_FILES,
+  type SettingsFileName,
+  type SettingsFolder,
+  sha256,
+} from './folder.js';
 import {
   type Parsed,
   parseAuthorizedKeys,
@@ -54,6 +65,38 @@ async function localRecipes(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
+const SETTINGS_SCHEMAS: Record<SettingsFileName, z.ZodType> = {
+  'notify.yaml': NotifySettingsSchema,
+  'disks.yaml': DisksSettingsSchema,
+};
+
+/** notify.yaml and disks.yaml from the partition: checked as the machine's own would be; one with a problem is not taken. */
+function takeSettingsFiles(
+  folder: SettingsFolder,
+  config: Config,
+  problems: FolderProblem[],
+  texts: Map<string, string>,
+): NonNullable<SettingsInput['files']> {
+  const dest: Record<SettingsFileName, string> = {
+    'notify.yaml': config.notifyFile,
+    'disks.yaml': config.disksFile,
+  };
+  return SETTINGS_FILES.flatMap((name) => {
+    const f = folder.files[name];
+    if (!f) return [];
+    const r = parseSettingsYaml(f.shown, f.text, SETTINGS_SCHEMAS[name]);
+    for (const d of r.diagnostics)
+      problems.push({
+        file: d.file,
+        line: d.line,
+        message: d.field ? `${d.message} (${d.field})` : d.message,
+      });
+    if (r.diagnostics.length) return [];
+    texts.set(f.shown, f.text);
+    return [{ file: f.shown, hash: f.hash, name, dest: dest[name] }];
+  });
+}
+
 const countKeys = (text: string) => text.split('\n').filter((l) => l.trim() && !l.startsWith('#')).length;
 
 export async function importSettings(opts: {
@@ -87,6 +130,7 @@ export async function importSettings(opts: {
   const password = take('password', parsePassword);
   const keys = take('authorized_keys', parseAuthorizedKeys);
   const sshPasswordLogin = take('ssh-password-login', parseYesNo);
+  const files = takeSettingsFiles(folder, config, problems, texts);
 
   // The partition's recipes are checked beside the machine's, minus those they would replace
   // and those whose file left the partition (a renamed recipe must not clash with its old name).
@@ -147,6 +191,7 @@ export async function importSettings(opts: {
     ...(keys ? { keys } : {}),
     ...(sshPasswordLogin ? { sshPasswordLogin } : {}),
     recipes,
+    files,
     present: folder.seen,
     ...(folder.missing ? { folderMissing: true } : {}),
     ...(folder.settings.authorized_keys || folder.missing ? {} : { keysFileAbsent: true }),

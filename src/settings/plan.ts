@@ -2,6 +2,7 @@
 // what the machine has, in; the steps that bring the machine up to date, out. A file is
 // imported only when it changed since it was last imported, so a setting changed on the
 // machine itself is not undone at every boot.
+import type { SettingsFileName } from './folder.js';
 import type { PasswordFound, SettingsStep } from './steps.js';
 
 export interface Sourced<T> {
@@ -37,6 +38,8 @@ export interface SettingsInput {
   sshPasswordLogin?: Sourced<boolean>;
   /** Every recipe file read from the partition; ok: it passed the same checks as `berth validate`. */
   recipes: { file: string; hash: string; dest: string; ok: boolean }[];
+  /** notify.yaml and disks.yaml that passed their checks, with where each goes. */
+  files?: { file: string; hash: string; name: SettingsFileName; dest: string }[];
   /** Every recipe file on the partition, read or not (one that could not be read is not gone). */
   present: string[];
   /** No berth/ folder: nothing is taken as deleted. */
@@ -133,6 +136,8 @@ export function planSettings(input: SettingsInput): SettingsPlan {
     );
   const on = wanted && Boolean(hasPassword);
   if (on !== input.local.sshPasswordLogin) steps.push({ kind: 'ssh-password-login', on });
+
+  for (const f of input.files ?? []) if (changed(f)) steps.push({ kind: 'import-settings-file', ...f });
 
   const present = new Set([...input.present, ...input.recipes.map((r) => r.file)]);
   for (const r of input.recipes) {

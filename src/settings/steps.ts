@@ -1,3 +1,5 @@
+import type { SettingsFileName } from './folder.js';
+
 // What an import of the BERTH partition does, as plain data: planned purely (plan.ts),
 // printed in REPORT.txt and carried out by execute.ts. A password never appears in a step.
 
@@ -13,6 +15,8 @@ export type SettingsStep =
   | { kind: 'write-keys'; file: string; hash: string; keys: string[] }
   | { kind: 'ssh-password-login'; on: boolean }
   | { kind: 'import-recipe'; file: string; hash: string; dest: string }
+  /** notify.yaml or disks.yaml, checked, copied to the machine's own (beside the recipes dir). */
+  | { kind: 'import-settings-file'; file: string; hash: string; name: SettingsFileName; dest: string }
   /** The recipe's file left the partition and the machine's copy is still the one imported. */
   | { kind: 'remove-recipe'; file: string; dest: string }
   /** The recipe's file left the partition, but the machine's copy changed or went: keep it, stop tracking. */
@@ -51,6 +55,8 @@ export function describeSettingsStep(s: SettingsStep, recipesDir: string): strin
       return `password login over SSH is now ${s.on ? 'on' : 'off'}`;
     case 'import-recipe':
       return `${s.file}: imported as ${recipesDir}/${s.dest}`;
+    case 'import-settings-file':
+      return `${s.file}: taken as ${s.dest}`;
     case 'remove-recipe':
       return `${s.file} is gone from this partition: ${recipesDir}/${s.dest} was removed (the app stops; its data stays)`;
     case 'forget-recipe':

@@ -159,6 +159,7 @@ export async function startAppliance(
     settingsDir: join(dirs.data, 'no-settings-partition'),
     catalogDir: join(import.meta.dirname, '../../recipes/catalog'),
     notifyFile: join(root, 'notify.yaml'),
+    disksFile: join(root, 'disks.yaml'),
     os: resolveConfig({}, {}).os,
   };
   const podmanEnv = { ...process.env, CONTAINERS_CONF: env.CONTAINERS_CONF };
