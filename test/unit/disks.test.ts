@@ -8,6 +8,8 @@ import { parseLsblk } from '../../src/disks/lsblk.js';
 import { parseSmart, type SmartReading, smartQuery } from '../../src/disks/smart.js';
 import { berthPlaces, diskRows, diskTable } from '../../src/disks/view.js';
 import { watchSmart } from '../../src/disks/watch.js';
+import type { Runtime } from '../../src/runtime.js';
+import { smartWatch } from '../../src/supervisor/smart.js';
 import { diskMetricFacts } from '../../src/metrics/disks.js';
 import { renderMetrics } from '../../src/metrics/render.js';
 import type { Runner } from '../../src/process/run.js';
@@ -375,5 +377,18 @@ describe('the SMART check', () => {
       key: 'disk-smart:/dev/sda',
       phase: 'end',
     });
+  });
+
+  it("in the supervisor: a disabled app's disk is not asked", async () => {
+    const calls: string[][] = [];
+    const rt = { config: { dataDir: '/var/lib/berth' } } as Runtime;
+    const log = { warn: () => {} } as unknown as Parameters<typeof smartWatch>[1];
+    const apps = [APPS[0]!, app('backup', [{ name: 'dump', host: '/mnt/backup/dump' }], false)];
+    const w = smartWatch(rt, log, { emit: async () => {} }, () => apps, {
+      facts: { runner: fakeRunner({}, calls) },
+    });
+    await w.check();
+    const asked = calls.filter((c) => c[0] === 'smartctl').map((c) => c.at(-1));
+    expect(asked.sort()).toEqual(['/dev/nvme0n1', '/dev/sda']);
   });
 });
