@@ -4,9 +4,10 @@
 // disk turns bad or good again, and keeps the last readings for /metrics.
 import type { EventKind } from '../events/types.js';
 import { type DiskFactsDeps, listDisks, readSmart } from './facts.js';
-import type { SmartHealth } from './smart.js';
+import type { BlockDevice } from './lsblk.js';
+import type { SmartHealth, SmartReading } from './smart.js';
 import { type SmartMemory, smartEvents } from './smart-events.js';
-import { type BerthPlace, placesByDisk } from './view.js';
+import { type BerthPlace, placesByDisk } from './places.js';
 
 export const SMART_INTERVAL_MS = 30 * 60_000;
 
@@ -51,6 +52,25 @@ const unrefEvery = (fn: () => void, ms: number) => {
   return () => clearInterval(t);
 };
 
+/** What a reading says of a disk: a sleeping one keeps the health it had, and has no temperature. */
+function watched(
+  d: BlockDevice,
+  reading: SmartReading,
+  before: SmartHealth | undefined,
+  places: readonly { mount: string }[],
+): WatchedDisk {
+  const answered = reading.health === 'ok' || reading.health === 'failing';
+  return {
+    disk: d.name,
+    path: d.path,
+    ...(d.model ? { model: d.model } : {}),
+    health: reading.health === 'asleep' ? (before ?? 'unknown') : reading.health,
+    ...(answered && reading.temperatureC !== undefined ? { temperatureC: reading.temperatureC } : {}),
+    ...(answered || reading.health === 'asleep' ? { asleep: reading.health === 'asleep' } : {}),
+    mounts: [...new Set(places.map((p) => p.mount))],
+  };
+}
+
 export function watchSmart(deps: SmartWatchDeps): SmartWatch {
   let memory: SmartMemory = new Set();
   let last: WatchedDisk[] = [];
@@ -63,17 +83,7 @@ export function watchSmart(deps: SmartWatchDeps): SmartWatch {
     const seen = [];
     for (const d of disks.filter((x) => by.has(x.name))) {
       const reading = await readSmart(deps.facts, d);
-      const answered = reading.health === 'ok' || reading.health === 'failing';
-      const before = last.find((w) => w.disk === d.name);
-      next.push({
-        disk: d.name,
-        path: d.path,
-        ...(d.model ? { model: d.model } : {}),
-        health: reading.health === 'asleep' ? (before?.health ?? 'unknown') : reading.health,
-        ...(answered && reading.temperatureC !== undefined ? { temperatureC: reading.temperatureC } : {}),
-        ...(answered || reading.health === 'asleep' ? { asleep: reading.health === 'asleep' } : {}),
-        mounts: [...new Set(by.get(d.name)!.map((p) => p.mount))],
-      });
+      next.push(watched(d, reading, last.find((w) => w.disk === d.name)?.health, by.get(d.name)!));
       seen.push({ subject: d.path, ...(d.model ? { model: d.model } : {}), reading });
     }
     last = next;

@@ -2,7 +2,7 @@
 // last pass (enabled ones only: a disk that holds no running app's data is never asked),
 // its events, its log.
 import type { Logger } from 'pino';
-import { berthPlaces } from '../disks/view.js';
+import { berthPlaces } from '../disks/places.js';
 import { type SmartWatch, type SmartWatchDeps, watchSmart } from '../disks/watch.js';
 import { spawnRunner } from '../process/run.js';
 import type { App } from '../recipe/app.js';

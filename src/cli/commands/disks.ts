@@ -2,7 +2,8 @@
 // SMART health and whether it sleeps. SMART is read with `-n standby`: no disk is woken.
 import { checkContext } from '../../context.js';
 import { readDiskFacts } from '../../disks/facts.js';
-import { berthPlaces, diskRows, diskTable } from '../../disks/view.js';
+import { berthPlaces } from '../../disks/places.js';
+import { diskRows, diskTable } from '../../disks/view.js';
 import { spawnRunner } from '../../process/run.js';
 import { loadRecipes } from '../../recipe/load.js';
 import type { Config } from '../../config.js';
