@@ -116,6 +116,10 @@ mkdir -p "$wants"
 ln -sf /usr/lib/systemd/system/ssh.service "$wants/ssh.service"
 ln -sf /usr/lib/systemd/system/systemd-networkd.service "$wants/systemd-networkd.service"
 ln -sf /usr/lib/systemd/system/systemd-resolved.service "$wants/systemd-resolved.service"
+# smartd (enabled by its package) would ask every disk every 30 minutes, also those that hold
+# nothing of berth's: berth's supervisor reads SMART itself (-n standby), only from the disks
+# that hold berth's data, so idle disks can sleep.
+rm -f "$wants/smartmontools.service" "$R/etc/systemd/system/smartd.service"
 
 # 3. Recipes: all shipped ones as examples, samba and minidlna active; their images in the store.
 say "recipes and preloaded images"

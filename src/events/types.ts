@@ -59,7 +59,16 @@ export const EVENT_KINDS = {
     incident: { of: 'disk-space', phase: 'end' },
     title: (s) => `disk ${s} has room again`,
   },
-  'disk-smart-bad': { severity: 'critical', title: (s) => `disk ${s} reports trouble (SMART)` },
+  'disk-smart-bad': {
+    severity: 'critical',
+    incident: { of: 'disk-smart', phase: 'start' },
+    title: (s) => `disk ${s} reports trouble (SMART)`,
+  },
+  'disk-smart-ok': {
+    severity: 'info',
+    incident: { of: 'disk-smart', phase: 'end' },
+    title: (s) => `disk ${s} reports no trouble again (SMART)`,
+  },
   'cert-expiring': { severity: 'warning', title: (s) => `certificate ${s} expires soon` },
   'recipe-invalid': {
     severity: 'warning',

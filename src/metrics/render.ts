@@ -14,6 +14,18 @@ export interface AppFacts {
   lastUpdateSeconds?: number;
 }
 
+/** A disk that holds berth's data, from the supervisor's SMART check (never read at a scrape). */
+export interface DiskSmartFacts {
+  /** The kernel's name: sda. */
+  disk: string;
+  /** undefined: SMART not read (no SMART, unknown). */
+  healthy?: boolean;
+  temperatureC?: number;
+  asleep?: boolean;
+  /** Its mount points that hold berth's data, with their free bytes. */
+  mounts: readonly { mount: string; freeBytes: number }[];
+}
+
 export interface MetricsFacts {
   apps: readonly AppFacts[];
   disks: readonly { path: string; freeBytes: number; sizeBytes: number }[];
@@ -21,6 +33,7 @@ export interface MetricsFacts {
   channels: readonly { channel: string; ok: boolean }[];
   /** Recipes that do not validate. */
   invalidRecipes: number;
+  smart?: readonly DiskSmartFacts[];
 }
 
 type Sample = [labels: Record<string, string>, value: number];
@@ -37,6 +50,12 @@ const perApp = (pick: (a: AppFacts) => number | undefined) => (f: MetricsFacts) 
     return v === undefined ? [] : [[{ app: a.app }, v]];
   });
 const bool = (b: boolean) => (b ? 1 : 0);
+const perDisk = (pick: (d: DiskSmartFacts) => number | undefined) => (f: MetricsFacts) =>
+  (f.smart ?? []).flatMap((d): Sample[] => {
+    const v = pick(d);
+    return v === undefined ? [] : [[{ disk: d.disk }, v]];
+  });
+const maybe = (b: boolean | undefined) => (b === undefined ? undefined : bool(b));
 
 export const FAMILIES: readonly Family[] = [
   {
@@ -92,6 +111,33 @@ export const FAMILIES: readonly Family[] = [
     type: 'gauge',
     help: 'Size of the file system that holds the path.',
     samples: (f) => f.disks.map((d): Sample => [{ path: d.path }, d.sizeBytes]),
+  },
+  {
+    name: 'berth_disk_mount_free_bytes',
+    type: 'gauge',
+    help: "Free bytes on a disk's mount point that holds berth's data (for non-root users).",
+    samples: (f) =>
+      (f.smart ?? []).flatMap((d) =>
+        d.mounts.map((m): Sample => [{ disk: d.disk, mount: m.mount }, m.freeBytes]),
+      ),
+  },
+  {
+    name: 'berth_disk_smart_healthy',
+    type: 'gauge',
+    help: "1 when the disk's SMART reports no trouble, at the last check that could read it.",
+    samples: perDisk((d) => maybe(d.healthy)),
+  },
+  {
+    name: 'berth_disk_temperature_celsius',
+    type: 'gauge',
+    help: "The disk's temperature at the last SMART check (none while it sleeps).",
+    samples: perDisk((d) => d.temperatureC),
+  },
+  {
+    name: 'berth_disk_asleep',
+    type: 'gauge',
+    help: '1 when the disk was in standby at the last SMART check (it is not woken to ask).',
+    samples: perDisk((d) => maybe(d.asleep)),
   },
   {
     name: 'berth_passes_total',

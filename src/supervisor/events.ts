@@ -19,6 +19,8 @@ export interface SupervisorEvents {
   afterPass(r: Applied): Promise<void>;
   /** At start: an OS rollback that has not been told yet. */
   atStart(): Promise<void>;
+  /** What another watcher of the supervisor's noticed (a disk's SMART). */
+  emit(kind: EventKind, subject: string, detail?: string): Promise<void>;
 }
 
 export function supervisorEvents(
@@ -28,12 +30,14 @@ export function supervisorEvents(
   appNamed: (name: string) => App | undefined,
 ): SupervisorEvents {
   let memory: PassMemory = FIRST_PASS;
-  const emit = (kind: EventKind, subject: string, detail?: string) =>
-    notifier
+  const emit = async (kind: EventKind, subject: string, detail?: string) => {
+    await notifier
       ?.emit(kind, subject, detail)
       .catch((err: Error) => log.warn({ error: err.message, kind }, 'cannot record an event'));
+  };
 
   return {
+    emit,
     appChanged(app, change, reason) {
       // A reason is the app's own last line: its env values, secrets and credentials are masked.
       const masked = reason

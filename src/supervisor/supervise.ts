@@ -14,10 +14,12 @@ import { appStatuses } from '../status.js';
 import { boundAppLogs } from '../status/output.js';
 import { outputSource } from '../status/why.js';
 import { gatherMetrics, type MetricsSources } from '../metrics/gather.js';
+import { diskMetricFacts } from '../metrics/disks.js';
 import { renderMetrics } from '../metrics/render.js';
 import type { Notifications } from '../notify/notifier.js';
 import type { App } from '../recipe/app.js';
 import { type AppAds, followAds } from './ads.js';
+import { smartWatch, type SmartWatchOptions } from './smart.js';
 import { supervisorEvents } from './events.js';
 import { type ControlRequest, serveControl } from './control.js';
 import type { FailureOptions } from './failures.js';
@@ -42,6 +44,8 @@ export interface SuperviseDeps {
   web?: { host?: string; port: number };
   /** Events and notifications; none in tests that do not need them. */
   notifier?: Notifications;
+  /** The SMART check of the disks that hold berth's data (tests shorten or fake it). */
+  smart?: SmartWatchOptions;
 }
 
 export interface ReadySummary {
@@ -126,14 +130,21 @@ function controlAnswers(rt: Runtime, passes: PassQueue<Applied>, ads: AppAds) {
   };
 }
 
-/** /metrics: read at each scrape from systemd, podman and what the supervisor counts. */
+/** /metrics: read at each scrape from systemd, podman and what the supervisor counts (SMART: its last check). */
 async function metricsText(
   rt: Runtime,
-  own: Pick<MetricsSources, 'apps' | 'passes' | 'channels' | 'invalidRecipes'>,
+  {
+    smart,
+    ...own
+  }: Pick<MetricsSources, 'apps' | 'passes' | 'channels' | 'invalidRecipes'> & {
+    smart(): Parameters<typeof diskMetricFacts>[0];
+  },
 ): Promise<string> {
-  return renderMetrics(
-    await gatherMetrics({ dataDir: rt.config.dataDir, systemd: rt.systemd, podman: rt.podman, ...own }),
-  );
+  const [facts, disks] = await Promise.all([
+    gatherMetrics({ dataDir: rt.config.dataDir, systemd: rt.systemd, podman: rt.podman, ...own }),
+    diskMetricFacts(smart()),
+  ]);
+  return renderMetrics({ ...facts, smart: disks });
 }
 
 export function startSupervisor(deps: SuperviseDeps): Supervisor {
@@ -155,6 +166,7 @@ export function startSupervisor(deps: SuperviseDeps): Supervisor {
     },
     ...(deps.failureOptions ? { failureOptions: deps.failureOptions } : {}),
   });
+  const smart = smartWatch(rt, log, events, () => last.apps, deps.smart);
   const output = outputSource(rt.config);
   const gc = collector();
   let gcTimer: NodeJS.Timeout | undefined;
@@ -165,6 +177,7 @@ export function startSupervisor(deps: SuperviseDeps): Supervisor {
       passes: () => passes.stats(),
       channels: () => deps.notifier?.health() ?? [],
       invalidRecipes: () => last.invalidRecipes,
+      smart: () => smart.disks(),
     });
 
   const pass = async (reason: string): Promise<Applied> => {
@@ -201,6 +214,7 @@ export function startSupervisor(deps: SuperviseDeps): Supervisor {
       watchRecipes(rt.config.recipesDir, debounceMs, () => void passes.applyNow('recipes changed')),
     );
     cleanups.push(startWatchdog(notify));
+    cleanups.push(smart.start());
     const server = await serveControl(rt.config.socketPath, controlAnswers(rt, passes, ads)).catch(
       (err: Error) => {
         log.error({ error: err.message }, `cannot serve the control socket ${rt.config.socketPath}`);

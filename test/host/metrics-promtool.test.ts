@@ -39,6 +39,25 @@ it('promtool check metrics passes', async () => {
     passes: { total: 12, failed: 1, lastSeconds: 0.25 },
     channels: [{ channel: 'phone', ok: true }],
     invalidRecipes: 1,
+    smart: [
+      {
+        disk: 'sda',
+        healthy: true,
+        temperatureC: 34,
+        asleep: false,
+        mounts: [{ mount: '/srv/media', freeBytes: 1e12 }],
+      },
+      { disk: 'sdb', healthy: false, asleep: true, mounts: [{ mount: '/mnt/backup', freeBytes: 2e11 }] },
+      {
+        disk: 'nvme0n1',
+        healthy: true,
+        temperatureC: 41,
+        mounts: [
+          { mount: '/', freeBytes: 3e10 },
+          { mount: '/var', freeBytes: 3e10 },
+        ],
+      },
+    ],
   });
   const r = await check(promtool, text);
   expect(r.out).toBe('');

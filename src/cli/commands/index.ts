@@ -107,6 +107,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./prune.js')).pruneCommand,
   },
   {
+    name: 'disks',
+    summary: 'list the disks: model, size, mounts, what berth keeps there, temperature, SMART health, asleep',
+    load: async () => (await import('./disks.js')).disksCommand,
+  },
+  {
     name: 'lan',
     summary: 'show what this machine sees on the LAN: mDNS services, DLNA/UPnP devices, NetBIOS names',
     load: async () => (await import('./lan.js')).lanCommand,

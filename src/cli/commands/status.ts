@@ -16,8 +16,11 @@ import { outputSource } from '../../status/why.js';
 import { readAppOutput } from '../../status/output.js';
 import { displayLines, terminalText } from '../../status/reason.js';
 import { redactorFor } from '../../status/redact.js';
+import { tableLines } from '../../status/table.js';
 import { type Command, EXIT_OK, type Io, UsageError, UserError } from '../command.js';
 import { appArg, withRuntime } from '../connect.js';
+
+export { displayWidth } from '../../status/table.js';
 
 /** How many of an app's last output lines `berth status APP` shows. */
 export const DETAIL_LINES = 20;
@@ -33,19 +36,6 @@ function trouble(a: AppStatus): string {
   if (a.state === 'failed' || a.subState.includes('auto-restart')) return 'restarting';
   return `restarted ${a.restarts} time${a.restarts === 1 ? '' : 's'}`;
 }
-
-/** Characters a terminal gives two columns: East Asian wide ones and emoji. */
-const WIDE =
-  /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1faff}\u{20000}-\u{3fffd}]/u;
-
-/** Columns a terminal gives the text (combining marks take none). */
-export function displayWidth(text: string): number {
-  let w = 0;
-  for (const ch of text) w += /\p{M}/u.test(ch) ? 0 : WIDE.test(ch) ? 2 : 1;
-  return w;
-}
-
-const padEnd = (text: string, width: number) => text + ' '.repeat(Math.max(0, width - displayWidth(text)));
 
 /** What a recipe's error means for its app: it never ran, or its last good version still runs. */
 const errorOutcome = (a: AppStatus) =>
@@ -70,14 +60,7 @@ export function printTable(apps: readonly AppStatus[], config: Config, raw: Io):
       portsText(a),
     ]),
   ].map((r) => r.map(terminalText));
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => displayWidth(r[i]!))));
-  for (const r of rows)
-    io.out(
-      r
-        .map((c, i) => padEnd(c, widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    );
+  for (const l of tableLines(rows)) io.out(l);
   for (const a of apps)
     for (const e of a.errors)
       io.out(`${a.app}: recipe error: ${e.file}:${e.line}:${e.col}: ${e.message} — ${errorOutcome(a)}`);
