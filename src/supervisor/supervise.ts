@@ -20,6 +20,8 @@ import type { Notifications } from '../notify/notifier.js';
 import type { App } from '../recipe/app.js';
 import { type AppAds, followAds } from './ads.js';
 import { smartWatch, type SmartWatchOptions } from './smart.js';
+import { spindownKeeper } from './spindown.js';
+import { spawnRunner } from '../process/run.js';
 import { supervisorEvents } from './events.js';
 import { type ControlRequest, serveControl } from './control.js';
 import type { FailureOptions } from './failures.js';
@@ -167,6 +169,7 @@ export function startSupervisor(deps: SuperviseDeps): Supervisor {
     ...(deps.failureOptions ? { failureOptions: deps.failureOptions } : {}),
   });
   const smart = smartWatch(rt, log, events, () => last.apps, deps.smart);
+  const spindown = spindownKeeper(rt.config.disksFile, spawnRunner, log);
   const output = outputSource(rt.config);
   const gc = collector();
   let gcTimer: NodeJS.Timeout | undefined;
@@ -194,6 +197,7 @@ export function startSupervisor(deps: SuperviseDeps): Supervisor {
     page?.changed();
     await ads.sync(apps);
     await events.afterPass(r);
+    await spindown().catch((err: Error) => log.warn({ error: err.message }, 'spin-down not set'));
     if (output.target === 'file')
       await Promise.all(apps.map((a) => boundAppLogs(a.name, rt.config.dataDir).catch(() => {})));
     clearTimeout(gcTimer);
