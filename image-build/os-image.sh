@@ -93,7 +93,9 @@ U=$R/usr/lib/systemd/system
 install -m 644 units/berth.service units/berth-update.timer units/berth-update.service \
   units/berth-settings.service units/berth-settings-report.service "$U/"
 install -m 644 image-build/os/berth-growroot.service image-build/os/berth-selftest.service \
-  image-build/os/berth-update-selftest.service image-build/os/berth-ssh-keygen.service "$U/"
+  image-build/os/berth-update-selftest.service image-build/os/berth-ssh-keygen.service \
+  image-build/os/berth-fsck-var.service "$U/"
+mkdir -p "$U/var.mount.requires" && ln -sf ../berth-fsck-var.service "$U/var.mount.requires/"
 # The health gate of a new OS version (boot counting): see the unit.
 install -m 644 image-build/os/berth-boot-healthy.service "$U/"
 install -D -m 755 image-build/os/growroot "$R/usr/lib/berth/image/growroot"
@@ -148,10 +150,11 @@ printf '127.0.0.1\tlocalhost\n127.0.1.1\tberth\n::1\tlocalhost ip6-localhost ip6
 # has no line for it. /var holds everything that outlives an OS version; the ESP (/efi) is
 # where the versions' kernel images and boot counters live (sysupdate and bless-boot use it).
 {
-  # device-bound=false: systemd must never unmount /var under running apps because udev
-  # briefly lost its device (first boot's growroot rewrites the partition table while /var
-  # is mounted; on a busy machine udev can drop and re-add the by-partlabel link then).
-  printf 'PARTLABEL=berth-var\t/var\text4\tdefaults,x-systemd.device-bound=false\t0\t2\n'
+  # systemd must never unmount /var under running apps because udev lost its device for a
+  # moment (first boot's growroot rewrites the partition table while /var is mounted): the
+  # mount is not bound to the device, and pass 0 because berth-fsck-var.service checks it
+  # (the fsck@ instance a pass number makes is bound to the device, and /var requires it).
+  printf 'PARTLABEL=berth-var\t/var\text4\tdefaults,x-systemd.device-bound=false\t0\t0\n'
   printf 'PARTLABEL=esp\t/efi\tvfat\tumask=0077,nofail,x-systemd.automount,x-systemd.idle-timeout=1min\t0\t2\n'
   # The settings partition has no line: berth-settings.service mounts it (mount-settings).
 } > "$R/etc/fstab"
