@@ -3,7 +3,7 @@
 // a data disk mounted at /srv/<label>. Pure: the executor (execute.ts) does the I/O.
 import { formatBytes } from '../exec/space.js';
 import { DISK_LABEL_RE, diskMountPoint } from '../render/paths.js';
-import { type BlockDevice, withChildren } from './lsblk.js';
+import { type BlockDevice, chainTo, type Signature, withChildren } from './lsblk.js';
 import { renderDeviceTimeout, renderMountUnit, type UnitFileText } from './mount-unit.js';
 
 export interface AddFacts {
@@ -15,6 +15,8 @@ export interface AddFacts {
   srvInUse: ReadonlySet<string>;
   /** Labels of the data disks berth has mount units for already. */
   berthDisks: ReadonlySet<string>;
+  /** What wipefs finds on DEVICE and each of its partitions, by path (lsblk's FSTYPE comes from udev). */
+  signatures: ReadonlyMap<string, readonly Signature[]>;
 }
 
 export interface AddOptions {
@@ -48,28 +50,23 @@ export type AddPlan =
 const SYSTEM_MOUNTS = new Set(['/', '/var', '/usr', '/efi', '/boot', '/boot/efi', '[SWAP]']);
 const ERASABLE_TYPES = new Set(['disk', 'part', 'loop']);
 
-/** The chain from a top-level disk down to the device with that path; empty when none has it. */
-function chainTo(devices: readonly BlockDevice[], path: string): BlockDevice[] {
-  for (const d of devices) {
-    if (d.path === path) return [d];
-    const below = chainTo(d.children, path);
-    if (below.length) return [d, ...below];
-  }
-  return [];
-}
-
 const mountsOf = (d: BlockDevice) => withChildren(d).flatMap((x) => x.mountpoints);
 
-function eraseRows(d: BlockDevice): EraseRow[] {
+function eraseRows(d: BlockDevice, signatures: AddFacts['signatures']): EraseRow[] {
+  const sigs = (x: BlockDevice) => signatures.get(x.path) ?? [];
   return withChildren(d)
-    .filter((x) => x === d || x.fstype || x.type === 'part')
-    .filter((x) => x !== d || x.fstype || d.children.length > 0)
+    .filter((x) => x.fstype || sigs(x).length || x.type === 'part' || (x === d && d.children.length))
     .map((x) => ({
       path: x.path,
       type: x.type,
       size: formatBytes(x.size),
-      fstype: x.fstype ?? '-',
-      label: x.label ?? '-',
+      fstype:
+        x.fstype ??
+        (sigs(x)
+          .map((g) => g.type)
+          .join(', ') ||
+          '-'),
+      label: x.label ?? sigs(x).find((g) => g.label)?.label ?? '-',
     }));
 }
 
@@ -108,7 +105,7 @@ export function planAdd(facts: AddFacts, opts: AddOptions): AddPlan {
   const problem = deviceProblem(facts);
   const d = chainTo(facts.devices, facts.device).at(-1);
   if (problem || !d) return { ok: false, message: problem ?? 'no device', erase: [] };
-  const erase = eraseRows(d);
+  const erase = eraseRows(d, facts.signatures);
   const why = labelProblem(facts, opts.label, d);
   if (why) return { ok: false, message: why, erase };
   if (erase.length && !opts.yes)

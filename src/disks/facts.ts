@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import type { Runner } from '../process/run.js';
 import { DISKS_ROOT } from '../render/paths.js';
 import type { AddFacts } from './add.js';
-import { LSBLK_ARGV, parseLsblk } from './lsblk.js';
+import {
+  chainTo,
+  LSBLK_ARGV,
+  parseLsblk,
+  parseWipefs,
+  type Signature,
+  wipefsProbeArgv,
+  withChildren,
+} from './lsblk.js';
 import { DISK_MARK } from './mount-unit.js';
 
 export interface FactDeps {
@@ -39,13 +47,29 @@ export async function berthDiskUnits(unitDir: string): Promise<Map<string, strin
   return units;
 }
 
+/** What wipefs finds on each of the devices (a device it cannot read counts as holding something). */
+async function probe(run: Runner, paths: readonly string[]): Promise<Map<string, Signature[]>> {
+  const out = new Map<string, Signature[]>();
+  for (const p of paths) {
+    const r = await run(wipefsProbeArgv(p), { timeoutMs: 30_000 });
+    if (r.code !== 0)
+      throw new DiskFactsError(`wipefs could not read ${p} (exit status ${r.code}): ${r.stderr.trim()}`);
+    out.set(p, parseWipefs(r.stdout));
+  }
+  return out;
+}
+
 export async function readAddFacts(device: string, deps: FactDeps): Promise<AddFacts> {
   const r = await deps.run(LSBLK_ARGV, { timeoutMs: 30_000 });
   if (r.code !== 0) throw new DiskFactsError(`lsblk failed (exit status ${r.code}): ${r.stderr.trim()}`);
+  const devices = parseLsblk(r.stdout);
+  const path = await realpath(device).catch(() => device);
+  const target = chainTo(devices, path).at(-1);
   return {
-    devices: parseLsblk(r.stdout),
-    device: await realpath(device).catch(() => device),
+    devices,
+    device: path,
     srvInUse: await inUse(deps.srvDir ?? DISKS_ROOT),
     berthDisks: new Set((await berthDiskUnits(deps.unitDir)).values()),
+    signatures: await probe(deps.run, target ? withChildren(target).map((x) => x.path) : []),
   };
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AddFacts, planAdd } from '../../src/disks/add.js';
 import { diskHandlers, runDiskSteps } from '../../src/disks/execute.js';
-import { type BlockDevice, parseLsblk } from '../../src/disks/lsblk.js';
+import { type BlockDevice, parseLsblk, parseWipefs } from '../../src/disks/lsblk.js';
 import { renderDeviceTimeout, renderMountUnit } from '../../src/disks/mount-unit.js';
 import { diskWait } from '../../src/disks/waiting.js';
 import { DiskMissingError, makeDirs } from '../../src/exec/files.js';
@@ -126,6 +126,12 @@ const facts = (device: string, more: Partial<AddFacts> = {}): AddFacts => ({
   device,
   srvInUse: new Set(['shared']),
   berthDisks: new Set(['backup']),
+  // What wipefs reads on the devices themselves.
+  signatures: new Map([
+    ['/dev/sdb', [{ type: 'dos' }]],
+    ['/dev/sdb1', [{ type: 'ntfs', label: 'Photos' }]],
+    ['/dev/sdc', []],
+  ]),
   ...more,
 });
 
@@ -135,6 +141,12 @@ describe('berth disks add: planning', () => {
     expect(sda.children.map((c) => c.mountpoints)).toEqual([['/efi'], ['/'], ['/var']]);
     expect(sdb.model).toBe('WDC WD20EFRX');
     expect(sdb.mountpoints).toEqual([]);
+  });
+
+  it('reads wipefs --no-act --json, and no output as no signature', () => {
+    expect(parseWipefs('')).toEqual([]);
+    const json = '{"signatures": [{"device":"sdb","offset":"0x1fe","type":"dos","uuid":null,"label":null}]}';
+    expect(parseWipefs(json)).toEqual([{ type: 'dos' }]);
   });
 
   it.each([
@@ -163,7 +175,7 @@ describe('berth disks add: planning', () => {
   it('says what would be erased: partitions, file systems, labels, sizes', () => {
     const plan = planAdd(facts('/dev/sdb'), { label: 'media', yes: false });
     expect(plan.erase).toEqual([
-      { path: '/dev/sdb', type: 'disk', size: '1863.0 GiB', fstype: '-', label: '-' },
+      { path: '/dev/sdb', type: 'disk', size: '1863.0 GiB', fstype: 'dos', label: '-' },
       { path: '/dev/sdb1', type: 'part', size: '1863.0 GiB', fstype: 'ntfs', label: 'Photos' },
     ]);
   });
@@ -186,6 +198,15 @@ describe('berth disks add: planning', () => {
     expect(plan.steps[3]).toEqual({ kind: 'enable-and-start-mount', unit: 'srv-media.mount' });
     expect(plan.mountPoint).toBe('/srv/media');
     expect(plan.recipeLine).toBe('volumes: {media: {target: /media, disk: media}}');
+  });
+
+  it('sees what udev does not know yet: a signature wipefs reads on a disk lsblk shows blank', () => {
+    const signatures = new Map([['/dev/sdc', [{ type: 'ext4', label: 'old' }]]]);
+    const plan = planAdd(facts('/dev/sdc', { signatures }), { label: 'media', yes: false });
+    expect(plan.ok).toBe(false);
+    expect(plan.erase).toEqual([
+      { path: '/dev/sdc', type: 'disk', size: '931.5 GiB', fstype: 'ext4', label: 'old' },
+    ]);
   });
 
   it('takes an empty disk without --yes: nothing is erased', () => {
@@ -231,7 +252,7 @@ describe('a data disk’s units', () => {
 describe('berth disks add: the executor', () => {
   const plan = planAdd(facts('/dev/sdc'), { label: 'media', yes: false });
   if (!plan.ok) throw new Error(plan.message);
-  const fake = (code = 0, job = 'done' as const | 'failed') => {
+  const fake = (code = 0, job: 'done' | 'failed' = 'done') => {
     const calls: string[] = [];
     const deps = {
       run: async (argv: readonly string[]) => {
