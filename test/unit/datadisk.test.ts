@@ -4,6 +4,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { disksAdd, eraseTable } from '../../src/cli/commands/disks-add.js';
+import { UsageError } from '../../src/cli/command.js';
+import type { Config } from '../../src/config.js';
 import { type AddFacts, planAdd } from '../../src/disks/add.js';
 import { diskHandlers, runDiskSteps } from '../../src/disks/execute.js';
 import { type BlockDevice, parseLsblk, parseWipefs } from '../../src/disks/lsblk.js';
@@ -377,5 +380,29 @@ volumes:
     expect(diskWait(two, () => true)).toBeUndefined();
     expect(diskWait(two, (l) => l !== 'media')).toBe('waiting for its data disk media (not connected)');
     expect(diskWait(two, () => false)).toBe('waiting for its data disks media, spare (not connected)');
+  });
+});
+
+describe('berth disks add: the command', () => {
+  const ctx = (positionals: string[], user = false) => ({
+    config: { user, unitDir: join(work, 'cli-units') } as Config,
+    positionals,
+    options: {},
+    io: { out: () => {}, err: () => {}, isTty: false },
+  });
+
+  it('prints what will be erased as a table', () => {
+    const plan = planAdd(facts('/dev/sdb'), { label: 'media', yes: false });
+    expect(eraseTable(plan.erase)).toEqual([
+      'DEVICE     TYPE  SIZE        FILE SYSTEM  LABEL',
+      '/dev/sdb   disk  1863.0 GiB  dos          -',
+      '/dev/sdb1  part  1863.0 GiB  ntfs         Photos',
+    ]);
+  });
+
+  it('wants exactly one device, and the system manager', async () => {
+    await expect(disksAdd(ctx([]))).rejects.toThrow(UsageError);
+    await expect(disksAdd(ctx(['/dev/sdb', '/dev/sdc']))).rejects.toThrow(UsageError);
+    await expect(disksAdd(ctx(['/dev/sdb'], true))).rejects.toThrow(/mounted by the system manager/);
   });
 });
