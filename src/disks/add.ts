@@ -83,6 +83,9 @@ function deviceProblem(facts: AddFacts): string | undefined {
   const mounted = mountsOf(d);
   if (mounted.length)
     return `${facts.device} is in use: mounted at ${mounted.join(', ')}; unmount it (and remove it from /etc/fstab) first`;
+  const held = withChildren(d).filter((x) => x !== d && x.type !== 'part');
+  if (held.length)
+    return `${facts.device} is in use: ${held.map((x) => `${x.path} (${x.type})`).join(', ')} runs on it; stop that first`;
   return undefined;
 }
 
@@ -115,8 +118,10 @@ export function planAdd(facts: AddFacts, opts: AddOptions): AddPlan {
       erase,
     };
   const mount = renderMountUnit(opts.label);
+  // The partitions' signatures first, then the disk's own (its partition table).
+  const wipe = [...withChildren(d).filter((x) => x.type === 'part' && x !== d), d];
   const commands = [
-    ['wipefs', '-a', d.path],
+    ...wipe.map((x) => ['wipefs', '-a', x.path]),
     // -F: no question on a terminal nobody answers; what it would ask was checked above.
     ['mkfs.ext4', '-q', '-F', '-L', opts.label, d.path],
   ];

@@ -112,6 +112,28 @@ const LSBLK = JSON.stringify({
       model: 'USB',
     },
     {
+      name: 'sde',
+      path: '/dev/sde',
+      type: 'disk',
+      size: 1000204886016,
+      fstype: 'LVM2_member',
+      label: null,
+      mountpoints: [null],
+      model: 'Old',
+      children: [
+        {
+          name: 'vg-data',
+          path: '/dev/mapper/vg-data',
+          type: 'lvm',
+          size: 1000000000000,
+          fstype: null,
+          label: null,
+          mountpoints: [null],
+          model: null,
+        },
+      ],
+    },
+    {
       name: 'sr0',
       path: '/dev/sr0',
       type: 'rom',
@@ -162,6 +184,7 @@ describe('berth disks add: planning', () => {
     ],
     ['/dev/sda4', 'media', true, /\/dev\/sda4 is on the system disk/],
     ['/dev/sdd', 'media', true, /\/dev\/sdd is in use: mounted at \/mnt\/films; unmount it/],
+    ['/dev/sde', 'media', true, /\/dev\/sde is in use: \/dev\/mapper\/vg-data \(lvm\) runs on it/],
     ['/dev/sr0', 'media', true, /\/dev\/sr0 is a rom, not a disk or a partition/],
     ['/dev/sdc', 'Media', true, /the label 'Media' is not one berth takes/],
     ['/dev/sdc', 'a-very-long-label-x', true, /at most 16/],
@@ -194,6 +217,7 @@ describe('berth disks add: planning', () => {
     ]);
     expect(plan.steps[0]).toMatchObject({
       commands: [
+        ['wipefs', '-a', '/dev/sdb1'],
         ['wipefs', '-a', '/dev/sdb'],
         ['mkfs.ext4', '-q', '-F', '-L', 'media', '/dev/sdb'],
       ],

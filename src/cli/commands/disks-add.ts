@@ -38,7 +38,8 @@ export async function disksAdd(
       'a data disk is mounted by the system manager: run berth disks add as root, without --user',
     );
   const label = typeof options.label === 'string' ? options.label : DEFAULT_LABEL;
-  const facts = await readAddFacts(device, { run: spawnRunner, unitDir: config.unitDir });
+  const path = device.startsWith('/') ? device : `/dev/${device}`;
+  const facts = await readAddFacts(path, { run: spawnRunner, unitDir: config.unitDir });
   const plan = planAdd(facts, { label, yes: options.yes === true });
   const table = plan.erase.length ? [`on ${facts.device}:`, ...eraseTable(plan.erase)] : [];
   if (!plan.ok) throw new UserError(terminalText([plan.message, ...table].join('\n')));
