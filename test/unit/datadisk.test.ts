@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeApp } from '../../src/catalog/add.js';
 import { disksAdd, eraseTable } from '../../src/cli/commands/disks-add.js';
 import { UsageError } from '../../src/cli/command.js';
 import type { Config } from '../../src/config.js';
@@ -397,6 +398,12 @@ volumes:
     expect(existsSync(path)).toBe(false);
     await makeDirs([{ path, mode: 0o755, disk: 'media' }], async () => true);
     expect(existsSync(path)).toBe(true);
+  });
+
+  it('is said to live on the data disk when a catalog app is added', () => {
+    expect(describeApp(app, '/var/lib/berth')).toContain(
+      '  data disk media: /srv/media/photos/library → /photos',
+    );
   });
 
   it('says why the app waits, naming each missing disk', () => {
