@@ -3,6 +3,7 @@
 import { basename, extname, join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import type { Config } from './config.js';
+import { diskWaitNow } from './disks/waiting.js';
 import { type ExecDeps, execute, type ExecEvent, type ExecResult } from './exec/executor.js';
 import { lastFailuresPath, recordFailures } from './exec/last-failures.js';
 import { withLock } from './exec/lock.js';
@@ -92,6 +93,7 @@ export function executorDeps(
   onEvent?: (e: ExecEvent) => void,
 ): ExecDeps {
   const src = outputSource(rt.config);
+  const byName = new Map(desired.map((d) => [d.app.name, d]));
   return {
     systemd: rt.systemd,
     podman: rt.podman,
@@ -99,8 +101,13 @@ export function executorDeps(
     dataDir: rt.config.dataDir,
     hostname: rt.config.hostname,
     preloadDir: join(rt.config.dataDir, 'images'),
-    desired: new Map(desired.map((d) => [d.app.name, d])),
-    explainFailure: (app, st) => failureReason(app, st, src),
+    desired: byName,
+    // A start that failed because a data disk is not mounted (RequiresMountsFor=) says so first.
+    explainFailure: async (app, st) => {
+      const d = byName.get(app);
+      const waiting = d && (await diskWaitNow(d.app, (u) => rt.systemd.state(u)));
+      return waiting ?? failureReason(app, st, src);
+    },
     lastOutput: async (app) => displayLines(await readAppOutput(app, src, 50)),
     ...(onEvent ? { onEvent } : {}),
   };

@@ -1,5 +1,6 @@
 // What `berth status` shows: per app, systemd's state, health, uptime, restarts, ports,
 // the recipe's errors, and why it fails when it does, from the same sources the planner reads.
+import { diskWaitNow } from './disks/waiting.js';
 import type { Diagnostic } from './recipe/diagnostics.js';
 import { containerName, unitName } from './render/paths.js';
 import type { Runtime } from './runtime.js';
@@ -36,6 +37,8 @@ export interface AppStatus {
    * own error, or what systemd knows. Only for apps that are failing or were restarted.
    */
   lastError?: string;
+  /** Why berth does not start the app now: a data disk it needs is not mounted. */
+  waiting?: string;
   /** The last apply's failed step for this app, when its change did not go through. */
   applyError?: string;
   /** When the supervisor tries that change again by itself (ISO time; known when it answers). */
@@ -81,6 +84,7 @@ export async function appStatuses(rt: Runtime, now = Date.now(), planned?: Plann
         ? Math.max(0, Math.round(now / 1000 - st.activeEnterUsec / 1e6))
         : undefined;
     const rawError = st && troubled(st, uptimeSec) ? await failureReason(name, st, src) : undefined;
+    const waiting = d && !running ? await diskWaitNow(d.app, (u) => rt.systemd.state(u)) : undefined;
     const last = readHistory(rt.config.dataDir, name).at(-1);
     const record = p.current.apps.get(name)?.record;
     const held = record?.transition?.held?.reason;
@@ -114,6 +118,7 @@ export async function appStatuses(rt: Runtime, now = Date.now(), planned?: Plann
       errors: (bad?.diagnostics ?? []).map(({ source: _s, ...x }) => x),
       pending: pendingApps.has(name),
       ...(lastError ? { lastError } : {}),
+      ...(waiting ? { waiting } : {}),
       ...(applyErrors[name] ? { applyError: hide(applyErrors[name]) } : {}),
       ...(held ? { keptStopped: hide(held) } : {}),
       ...(record?.current ? { imageId: shortId(record.current.id) } : {}),

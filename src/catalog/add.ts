@@ -102,7 +102,9 @@ export function describeApp(a: App, dataDir: string): string[] {
   const own = a.volumes.filter((v) => !v.host).map((v) => v.name);
   if (own.length) out.push(`  data: ${join(dataDir, 'apps', a.name)}/{${own.join(',')}}`);
   for (const v of a.volumes.filter((x) => x.host))
-    out.push(`  host dir: ${v.host} → ${v.target}${v.readonly ? ' (read-only)' : ''}`);
+    out.push(
+      `  ${v.disk ? `data disk ${v.disk}` : 'host dir'}: ${v.host} → ${v.target}${v.readonly ? ' (read-only)' : ''}`,
+    );
   const secrets = [...new Set(a.env.flatMap((e) => secretNames(e.value)))];
   if (secrets.length)
     out.push(

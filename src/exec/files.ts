@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { expandTemplate } from '../recipe/template.js';
-import { appPaths } from '../render/paths.js';
+import { appPaths, diskMountPoint } from '../render/paths.js';
+import { diskWaitText } from '../disks/waiting.js';
 import { fileMode, holdsSecret } from '../recipe/app.js';
 import type { DesiredApp, DirSpec } from '../state/desired.js';
 import { explainWriteError } from './space.js';
@@ -43,8 +44,24 @@ export async function privateDir(path: string): Promise<void> {
   await chmod(path, 0o700);
 }
 
-export async function makeDirs(dirs: readonly DirSpec[]): Promise<void> {
+/** Whether path is a mount point: it lies on another device than its parent. */
+async function isMountPoint(path: string): Promise<boolean> {
+  const [here, parent] = await Promise.all([stat(path).catch(() => undefined), stat(dirname(path))]);
+  return here !== undefined && here.dev !== parent.dev;
+}
+
+/** A dir on a data disk is never made in the empty mount point (on the system disk). */
+export class DiskMissingError extends Error {}
+
+export async function makeDirs(
+  dirs: readonly DirSpec[],
+  mounted: (label: string) => Promise<boolean> = (l) => isMountPoint(diskMountPoint(l)),
+): Promise<void> {
   for (const d of dirs) {
+    if (d.disk && !(await mounted(d.disk)))
+      throw new DiskMissingError(
+        `${diskWaitText([d.disk])}: ${diskMountPoint(d.disk)} is not mounted, so ${d.path} is not made on the system disk; the app starts when the disk is back`,
+      );
     await mkdir(d.path, { recursive: true, mode: d.mode }).catch((err: unknown) => {
       throw explainWriteError(err, d.path);
     });

@@ -128,9 +128,15 @@ export function renderKube(app: App, ctx: KubeContext): KubeExport {
   for (const v of app.volumes) {
     const vol = dns(`vol-${v.name}`);
     if (v.host) {
-      volumes.push({ name: vol, hostPath: { path: v.host, type: 'DirectoryOrCreate' } });
+      // On a data disk the dir must exist: one made in an empty mount point would hide the disk's data.
+      volumes.push({
+        name: vol,
+        hostPath: { path: v.host, type: v.disk ? 'Directory' : 'DirectoryOrCreate' },
+      });
       warnings.push(
-        `volume ${v.name} is the host dir ${v.host}: a hostPath ties the app to a node that has it`,
+        v.disk
+          ? `volume ${v.name} is on the data disk ${v.disk} (${v.host}): a hostPath ties the app to a node with that disk mounted, and the pod waits until the dir is there`
+          : `volume ${v.name} is the host dir ${v.host}: a hostPath ties the app to a node that has it`,
       );
     } else {
       manifests.push({

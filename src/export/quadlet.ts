@@ -5,7 +5,15 @@
 import type { App } from '../recipe/app.js';
 import { expandTemplate } from '../recipe/template.js';
 import { systemdEscape } from '../render/escape.js';
-import { appPaths, containerName, networkName, unitName } from '../render/paths.js';
+import {
+  appDisks,
+  appPaths,
+  containerName,
+  diskMountPoint,
+  diskMountUnit,
+  networkName,
+  unitName,
+} from '../render/paths.js';
 import { healthShell } from '../render/podman-args.js';
 
 export interface QuadletFile {
@@ -203,7 +211,9 @@ export function renderQuadlet(app: App, ctx: QuadletContext): QuadletFile[] {
         `Requires=${unitName(d.app)}`,
         `After=${unitName(d.app)}`,
       ]),
-      ...app.requiresMounts.map((p) => `RequiresMountsFor=${systemdEscape(p, 'path')}`),
+      ...[...app.requiresMounts, ...appDisks(app.volumes).map(diskMountPoint)].map(
+        (p) => `RequiresMountsFor=${systemdEscape(p, 'path')}`,
+      ),
     ]),
     '',
     section(
@@ -217,7 +227,16 @@ export function renderQuadlet(app: App, ctx: QuadletContext): QuadletFile[] {
       'TimeoutStartSec=900',
     ]),
     '',
-    ...(app.enabled ? [section('Install', ['WantedBy=multi-user.target default.target']), ''] : []),
+    ...(app.enabled
+      ? [
+          section('Install', [
+            'WantedBy=multi-user.target default.target',
+            // A data disk plugged in again mounts, and its mount starts the app.
+            ...appDisks(app.volumes).map((l) => `WantedBy=${diskMountUnit(l)}`),
+          ]),
+          '',
+        ]
+      : []),
   ].join('\n');
   const files: QuadletFile[] = [
     { name: unitName(app.name).replace('.service', '.container'), text: container },

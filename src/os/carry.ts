@@ -19,6 +19,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { berthDiskUnits } from '../disks/add-facts.js';
 
 /** Files copied as they are, when the running root has them. */
 const FILES = [
@@ -147,14 +148,19 @@ export async function carryOver(from: string, to: string): Promise<string[]> {
   // A person's own network files (berth's default is in /usr/lib/systemd/network).
   for (const name of (await readdir(join(from, 'etc/systemd/network')).catch(() => [] as string[])).sort())
     await copy(`etc/systemd/network/${name}`);
-  // What berth wrote for the apps (berth-* in /etc/systemd/system and its .wants folders;
-  // berth's own units are in /usr): the target gets exactly the running set, so the apps
-  // start at boot even before berth runs, and an app removed since does not come back.
+  // What berth wrote for the apps and the data disks (berth-* in /etc/systemd/system, its
+  // .wants folders and drop-in folders, and the disks' mount units, which carry berth's mark;
+  // berth's own units are in /usr): the target gets exactly the running set, so the apps and
+  // their disks come up at boot even before berth runs, and what was removed since does not come back.
   const sys = 'etc/systemd/system';
+  const disks = new Map([
+    [from, new Set((await berthDiskUnits(join(from, sys))).keys())],
+    [to, new Set((await berthDiskUnits(join(to, sys))).keys())],
+  ]);
   const mirror = async (dir: string) => {
     const names = async (root: string) =>
       (await readdir(join(root, dir)).catch(() => [] as string[]))
-        .filter((n) => n.startsWith('berth-'))
+        .filter((n) => n.startsWith('berth-') || disks.get(root)!.has(n))
         .sort();
     const have = await names(from);
     for (const n of have) if (!(await same(join(from, dir, n), join(to, dir, n)))) await copy(`${dir}/${n}`);
@@ -169,7 +175,7 @@ export async function carryOver(from: string, to: string): Promise<string[]> {
     [
       ...(await readdir(join(from, sys)).catch(() => [] as string[])),
       ...(await readdir(join(to, sys)).catch(() => [] as string[])),
-    ].filter((n) => n.endsWith('.wants') || n.endsWith('.requires')),
+    ].filter((n) => n.endsWith('.wants') || n.endsWith('.requires') || n.endsWith('.d')),
   );
   for (const f of [...folders].sort()) await mirror(`${sys}/${f}`);
   done.push(...(await carryMounts(from, to)));

@@ -1,7 +1,7 @@
 // The normalized app: what a valid recipe means, with every default filled in and every
 // string form parsed. Everything after validation (render, plan, executors) reads this.
 import { dirname, resolve } from 'node:path';
-import { buildRef } from '../render/paths.js';
+import { buildRef, diskVolumeDir } from '../render/paths.js';
 import { portsOf } from './check.js';
 import type { Recipe } from './schema.js';
 import { parseTemplate, type TemplatePart } from './template.js';
@@ -14,6 +14,8 @@ export interface Volume {
   owner?: { uid: number; gid?: number };
   /** A host directory under an allowed root; undefined means the app's data dir. */
   host?: string;
+  /** The data disk (its label) the volume lives on; host is then its directory there. */
+  disk?: string;
 }
 
 export interface AppFile {
@@ -170,6 +172,7 @@ export function toApp(r: Recipe, file: string, dataDir: string): App {
           readonly: v.readonly,
           ...(own ? { owner: own } : {}),
           ...(v.host ? { host: v.host.length > 1 ? v.host.replace(/\/+$/, '') : v.host } : {}),
+          ...(v.disk ? { disk: v.disk, host: diskVolumeDir(v.disk, r.name, name) } : {}),
         };
       })
       .sort(byName),

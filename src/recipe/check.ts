@@ -163,6 +163,10 @@ export function checkRecipe(r: Recipe, ctx: CheckContext): Problem[] {
   };
   for (const [name, v] of Object.entries(r.volumes ?? {})) {
     claimTarget(v.target, `volumes.${name}`, ['volumes', name, 'target']);
+    if (v.host !== undefined && v.disk !== undefined)
+      add(['volumes', name, 'disk'], 'give host or disk, not both: disk puts the data under /srv/<disk>', {
+        key: true,
+      });
     if (v.host === undefined) continue;
     const host = posix.normalize(trimSlash(v.host));
     const problem = hostPathProblem(host, ctx);

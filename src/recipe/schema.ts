@@ -2,6 +2,7 @@
 // types, the JSON Schema (`berth schema`), the README's recipe reference and the
 // "did you mean" key hints are all derived from it.
 import { z } from 'zod';
+import { DISK_LABEL_RE } from '../render/paths.js';
 import { PORT_STRING_RE, parsePortString } from './values.js';
 
 /** Longest value accepted in a single-line field; longer is almost surely a mistake or an attack. */
@@ -92,6 +93,14 @@ const volume = z.strictObject({
     .optional()
     .describe(
       'A host directory to use instead of the app data dir. Must lie under an allowed root (default /srv, /mnt, /media).',
+    ),
+  disk: line(16)
+    .regex(DISK_LABEL_RE, {
+      error: 'must be a data disk label: lower-case letters, digits and inner dashes, at most 16',
+    })
+    .optional()
+    .describe(
+      "A data disk added with 'berth disks add' (its label): the data lives in /srv/<label>/<app>/<name>, and the app waits for the disk.",
     ),
 });
 
@@ -290,7 +299,9 @@ export const RecipeSchema = z
         volume,
       )
       .optional()
-      .describe('Persistent storage, by name. Without host: the data lives in <data-dir>/apps/<app>/<name>.'),
+      .describe(
+        'Persistent storage, by name. Without host: or disk: the data lives in <data-dir>/apps/<app>/<name>.',
+      ),
     files: z
       .record(
         line(64).regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, {

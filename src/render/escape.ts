@@ -36,3 +36,22 @@ export function execLine(argv: readonly string[], prefix = ''): string {
   if (!program) throw new Error('empty command line');
   return [`${prefix}${program}`, ...args.map((a) => systemdEscape(a, 'exec'))].join(' ');
 }
+
+/**
+ * The unit name systemd gives a path (`systemd-escape --path --suffix=SUFFIX`): slashes
+ * trimmed and folded, each inner `/` a `-`, and every byte other than ASCII letters, digits,
+ * `:`, `_` and `.` (a leading `.` too) written `\xHH`; the root is `-`.
+ */
+export function pathUnitName(path: string, suffix: 'mount' | 'device' | 'automount'): string {
+  const parts = path.split('/').filter(Boolean);
+  if (parts.length === 0) return `-.${suffix}`;
+  const escaped = [...Buffer.from(parts.join('/'), 'utf8')]
+    .map((byte, i) => {
+      const c = String.fromCharCode(byte);
+      if (c === '/') return '-';
+      if (/[A-Za-z0-9:_]/.test(c) || (c === '.' && i > 0)) return c;
+      return `\\x${byte.toString(16).padStart(2, '0')}`;
+    })
+    .join('');
+  return `${escaped}.${suffix}`;
+}

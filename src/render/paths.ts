@@ -1,6 +1,7 @@
 // Where berth keeps an app's things on the host. One place, so render, plan and executors agree.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
+import { pathUnitName } from './escape.js';
 
 export const unitName = (app: string) => `berth-${app}.service`;
 export const containerName = (app: string) => `berth-${app}`;
@@ -76,3 +77,16 @@ export function appPaths(dataDir: string, app: string): AppPaths {
     asideDir: posix.join(root, '.aside'),
   };
 }
+
+/** Where berth mounts a data disk, and the directories of an app's volumes on it. */
+export const DISKS_ROOT = '/srv';
+export const diskMountPoint = (label: string) => posix.join(DISKS_ROOT, label);
+export const diskVolumeDir = (label: string, app: string, volume: string) =>
+  posix.join(DISKS_ROOT, label, app, volume);
+/** A data disk's label: what mkfs.ext4 -L takes (16 bytes), and a plain directory name. */
+export const DISK_LABEL_RE = /^[a-z0-9](?:[a-z0-9-]{0,14}[a-z0-9])?$/;
+/** The mount unit of a data disk's mount point (srv-<label>.mount). */
+export const diskMountUnit = (label: string) => pathUnitName(diskMountPoint(label), 'mount');
+/** The data disks an app's volumes live on, by label, sorted. */
+export const appDisks = (volumes: readonly { disk?: string }[]): string[] =>
+  [...new Set(volumes.flatMap((v) => (v.disk ? [v.disk] : [])))].sort();

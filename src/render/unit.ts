@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { type App, fileMode } from '../recipe/app.js';
 import { execLine, systemdEscape } from './escape.js';
 import { renderHealthUnits, type UnitFile } from './health-units.js';
-import { appPaths, containerName, healthUnitNames, unitName } from './paths.js';
+import { appDisks, appPaths, containerName, diskMountUnit, healthUnitNames, unitName } from './paths.js';
 import { podmanRunArgs, type RenderContext } from './podman-args.js';
 
 export type { RenderContext } from './podman-args.js';
@@ -107,7 +107,11 @@ export function renderUnit(app: App, ctx: RenderContext): RenderedUnit {
       `ExecStopPost=${execLine(stopArgs, '-')}`,
     ]),
     '',
-    section('Install', [`WantedBy=${ctx.mode === 'system' ? 'multi-user.target' : 'default.target'}`]),
+    section('Install', [
+      `WantedBy=${ctx.mode === 'system' ? 'multi-user.target' : 'default.target'}`,
+      // A data disk plugged in (again) mounts, and its mount starts the apps that wait for it.
+      ...appDisks(app.volumes).map((l) => `WantedBy=${diskMountUnit(l)}`),
+    ]),
     '',
   ].join('\n');
 

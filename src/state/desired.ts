@@ -8,6 +8,8 @@ export interface DirSpec {
   path: string;
   mode: number;
   owner?: { uid: number; gid?: number };
+  /** The data disk (label) the dir lives on: made only while the disk is mounted. */
+  disk?: string;
 }
 
 export interface DesiredApp {
@@ -26,8 +28,18 @@ export function desiredApp(app: App, ctx: RenderContext): DesiredApp {
     app.env.some((e) => e.secret) || app.files.some((f) => secretNames(f.content).length > 0);
   const dirs: DirSpec[] = [
     { path: paths.root, mode: 0o755 },
+    // berth's own volume dirs, and those on data disks; a person's host: dirs are theirs to make.
     ...app.volumes.flatMap((v) =>
-      v.host ? [] : [{ path: paths.volume(v.name), mode: 0o755, ...(v.owner ? { owner: v.owner } : {}) }],
+      v.host && !v.disk
+        ? []
+        : [
+            {
+              path: v.host ?? paths.volume(v.name),
+              mode: 0o755,
+              ...(v.owner ? { owner: v.owner } : {}),
+              ...(v.disk ? { disk: v.disk } : {}),
+            },
+          ],
     ),
     ...(app.files.length > 0
       ? [{ path: paths.configDir, mode: app.files.some(holdsSecret) ? 0o700 : 0o755 }]

@@ -78,6 +78,7 @@ const stateClass = (a: AppStatus) =>
 
 function appRow(a: AppStatus, pageHost: string, samples: Samples | undefined): string {
   const notes = [
+    a.waiting ? `<div class="why">${esc(a.waiting)}</div>` : '',
     a.lastError ? `<div class="why">${esc(a.lastError)}</div>` : '',
     a.healthOutput ? `<div class="why">health check: ${esc(a.healthOutput)}</div>` : '',
     a.keptStopped ? `<div class="why">kept stopped: ${esc(a.keptStopped)}</div>` : '',

@@ -15,6 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { renderDeviceTimeout, renderMountUnit } from '../../src/disks/mount-unit.js';
 import { carryOver } from '../../src/os/carry.js';
 
 let from: string;
@@ -121,4 +122,45 @@ it('never writes outside the other slot through a symlink in it', async () => {
   symlinkSync(outside, join(to, 'etc/ssh'));
   await expect(carryOver(from, to)).rejects.toThrow(/leads out of the other slot/);
   expect(readdirSync(outside)).toEqual([]);
+});
+
+it("carries the data disks' mount units, their device drop-ins and links, and only berth's", async () => {
+  const sys = 'etc/systemd/system';
+  const media = renderMountUnit('media');
+  const timeout = renderDeviceTimeout('media');
+  put(from, `${sys}/${media.path}`, media.text);
+  put(from, `${sys}/${timeout.path}`, timeout.text);
+  for (const wants of ['multi-user.target.wants', 'dev-disk-by\\x2dlabel-media.device.wants']) {
+    mkdirSync(join(from, sys, wants), { recursive: true });
+    symlinkSync(`/etc/systemd/system/${media.path}`, join(from, sys, wants, media.path));
+  }
+  // The app on the disk is started by its mount.
+  mkdirSync(join(from, sys, 'srv-media.mount.wants'));
+  symlinkSync(
+    '/etc/systemd/system/berth-samba.service',
+    join(from, sys, 'srv-media.mount.wants/berth-samba.service'),
+  );
+  // A person's own mount unit (no berth mark) is not berth's to carry or remove.
+  put(from, `${sys}/srv-own.mount`, '[Mount]\nWhat=/dev/sdz1\nWhere=/srv/own\n');
+  put(to, `${sys}/mnt-theirs.mount`, '[Mount]\nWhat=/dev/sdy1\nWhere=/mnt/theirs\n');
+  // A disk berth had when the target last ran, removed since.
+  const old = renderMountUnit('old');
+  put(to, `${sys}/${old.path}`, old.text);
+  mkdirSync(join(to, sys, 'multi-user.target.wants'), { recursive: true });
+  symlinkSync(`/etc/systemd/system/${old.path}`, join(to, sys, 'multi-user.target.wants', old.path));
+
+  await carryOver(from, to);
+  expect(read(to, `${sys}/srv-media.mount`)).toBe(media.text);
+  expect(read(to, `${sys}/dev-disk-by\\x2dlabel-media.device.d/berth-disk-timeout.conf`)).toContain(
+    'JobRunningTimeoutSec=30s',
+  );
+  for (const wants of ['multi-user.target.wants', 'dev-disk-by\\x2dlabel-media.device.wants'])
+    expect(readlinkSync(join(to, sys, wants, 'srv-media.mount'))).toBe('/etc/systemd/system/srv-media.mount');
+  expect(readlinkSync(join(to, sys, 'srv-media.mount.wants/berth-samba.service'))).toBe(
+    '/etc/systemd/system/berth-samba.service',
+  );
+  expect(existsSync(join(to, sys, 'srv-own.mount'))).toBe(false);
+  expect(read(to, `${sys}/mnt-theirs.mount`)).toContain('/mnt/theirs');
+  expect(existsSync(join(to, sys, old.path))).toBe(false);
+  expect(existsSync(join(to, sys, 'multi-user.target.wants', old.path))).toBe(false);
 });

@@ -136,4 +136,17 @@ describe('berth status table', () => {
       'old: recipe error: /etc/berth/recipes/bad.yaml:3:8: bad port — still running its last good version',
     );
   });
+
+  it('says why an app waits for its data disk, in the table and in the detail', () => {
+    const waiting = app({
+      app: 'photos',
+      state: 'inactive',
+      subState: 'dead',
+      waiting: 'waiting for its data disk media (not connected)',
+    });
+    expect(table([waiting])).toContain('photos: waiting for its data disk media (not connected)');
+    const lines: string[] = [];
+    printDetail(waiting, [], { out: (l) => lines.push(l), err: () => {}, isTty: false });
+    expect(lines.join('\n')).toMatch(/waiting: +waiting for its data disk media \(not connected\)/);
+  });
 });

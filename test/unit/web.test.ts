@@ -84,6 +84,17 @@ describe('the page', () => {
     expect(html).toMatch(/class="state bad">failed.*<div class="why">boom<\/div>/s);
   });
 
+  it('says why an app waits for its data disk', () => {
+    const waiting = app({
+      state: 'inactive',
+      subState: 'dead',
+      waiting: 'waiting for its data disk media (not connected)',
+    });
+    expect(renderLive(model({ apps: [waiting] }), 'h')).toContain(
+      '<div class="why">waiting for its data disk media (not connected)</div>',
+    );
+  });
+
   it('shows what the BERTH partition had that was not taken, escaped', () => {
     const html = renderLive(
       model({

@@ -64,6 +64,7 @@ export function printTable(apps: readonly AppStatus[], config: Config, raw: Io):
   for (const a of apps)
     for (const e of a.errors)
       io.out(`${a.app}: recipe error: ${e.file}:${e.line}:${e.col}: ${e.message} — ${errorOutcome(a)}`);
+  for (const a of apps) if (a.waiting) io.out(`${a.app}: ${a.waiting}`);
   for (const a of apps) if (a.lastError) io.out(`${a.app}: ${trouble(a)}: ${a.lastError}`);
   for (const a of apps) if (a.healthOutput) io.out(`${a.app}: health check failing: ${a.healthOutput}`);
   for (const a of apps) if (a.keptStopped) io.out(`${a.app}: kept stopped: ${a.keptStopped}`);
@@ -114,6 +115,7 @@ export function printDetail(a: AppStatus, lines: readonly string[], raw: Io): vo
     ],
     ['unit', a.unit],
     ['recipe', a.file],
+    ['waiting', a.waiting],
     [a.lastError ? trouble(a) : 'error', a.lastError],
     ['kept stopped', a.keptStopped],
     ['last apply failed', a.applyError],
