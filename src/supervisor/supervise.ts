@@ -13,7 +13,7 @@ import { type Applied, apply, type Runtime } from '../runtime.js';
 import { appStatuses } from '../status.js';
 import { boundAppLogs } from '../status/output.js';
 import { outputSource } from '../status/why.js';
-import { gatherMetrics, type MetricsSources } from '../metrics/gather.js';
+import { metricsGatherer, type MetricsSources } from '../metrics/gather.js';
 import { renderMetrics } from '../metrics/render.js';
 import type { Notifications } from '../notify/notifier.js';
 import type { App } from '../recipe/app.js';
@@ -126,14 +126,18 @@ function controlAnswers(rt: Runtime, passes: PassQueue<Applied>, ads: AppAds) {
   };
 }
 
-/** /metrics: read at each scrape from systemd, podman and what the supervisor counts. */
-async function metricsText(
+/** /metrics: read at each scrape from systemd, podman and what the supervisor counts (see metricsGatherer). */
+function metricsText(
   rt: Runtime,
   own: Pick<MetricsSources, 'apps' | 'passes' | 'channels' | 'invalidRecipes'>,
-): Promise<string> {
-  return renderMetrics(
-    await gatherMetrics({ dataDir: rt.config.dataDir, systemd: rt.systemd, podman: rt.podman, ...own }),
-  );
+): () => Promise<string> {
+  const gather = metricsGatherer({
+    dataDir: rt.config.dataDir,
+    systemd: rt.systemd,
+    podman: rt.podman,
+    ...own,
+  });
+  return async () => renderMetrics(await gather());
 }
 
 export function startSupervisor(deps: SuperviseDeps): Supervisor {
@@ -159,13 +163,12 @@ export function startSupervisor(deps: SuperviseDeps): Supervisor {
   const gc = collector();
   let gcTimer: NodeJS.Timeout | undefined;
 
-  const metrics = () =>
-    metricsText(rt, {
-      apps: () => last.apps,
-      passes: () => passes.stats(),
-      channels: () => deps.notifier?.health() ?? [],
-      invalidRecipes: () => last.invalidRecipes,
-    });
+  const metrics = metricsText(rt, {
+    apps: () => last.apps,
+    passes: () => passes.stats(),
+    channels: () => deps.notifier?.health() ?? [],
+    invalidRecipes: () => last.invalidRecipes,
+  });
 
   const pass = async (reason: string): Promise<Applied> => {
     const t0 = performance.now();
