@@ -48,7 +48,10 @@ function flagsKey(): string {
 /** Compiles the bundle with this command's V8 code cache; save() writes one if there was none. */
 function loadCached(): { cli: Cli; save(cli: Cli): void } {
   const source = readFileSync(bundle, 'utf8');
-  const build = /berth-build=([0-9a-f]+)\s*$/.exec(source.slice(-64))?.[1];
+  // A copy: a match is a slice that keeps the whole 2 MB source alive for as long as `save`
+  // (which holds `build`) lives, and in the supervisor that is the whole run.
+  const match = /berth-build=([0-9a-f]+)\s*$/.exec(source.slice(-64))?.[1];
+  const build = match && Buffer.from(match, 'latin1').toString('latin1');
   const name = commandWord(argv);
   const file =
     build && name

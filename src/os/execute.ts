@@ -123,7 +123,8 @@ async function checkNew(d: OsDeps, step: Extract<OsStep, { kind: 'check-new' }>,
   );
 }
 
-const PROGRESS_RE = /^(Discovering|Determining) .*…$/;
+// \u2026 is '…': the bundle stays ASCII (see scripts/build.js).
+const PROGRESS_RE = /^(Discovering|Determining) .*\u2026$/;
 
 /**
  * check-new exits 1 both when nothing is newer and on an error: nothing is newer when it said

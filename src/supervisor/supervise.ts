@@ -13,8 +13,8 @@ import { type Applied, apply, type Runtime } from '../runtime.js';
 import { appStatuses } from '../status.js';
 import { boundAppLogs } from '../status/output.js';
 import { outputSource } from '../status/why.js';
-import { gatherMetrics, type MetricsSources } from '../metrics/gather.js';
 import { diskMetricFacts } from '../metrics/disks.js';
+import { metricsGatherer, type MetricsSources } from '../metrics/gather.js';
 import { renderMetrics } from '../metrics/render.js';
 import type { Notifications } from '../notify/notifier.js';
 import type { App } from '../recipe/app.js';
@@ -132,8 +132,8 @@ function controlAnswers(rt: Runtime, passes: PassQueue<Applied>, ads: AppAds) {
   };
 }
 
-/** /metrics: read at each scrape from systemd, podman and what the supervisor counts (SMART: its last check). */
-async function metricsText(
+/** /metrics: read at each scrape from systemd, podman and what the supervisor counts (see metricsGatherer; SMART: its last check). */
+function metricsText(
   rt: Runtime,
   {
     smart,
@@ -141,12 +141,17 @@ async function metricsText(
   }: Pick<MetricsSources, 'apps' | 'passes' | 'channels' | 'invalidRecipes'> & {
     smart(): Parameters<typeof diskMetricFacts>[0];
   },
-): Promise<string> {
-  const [facts, disks] = await Promise.all([
-    gatherMetrics({ dataDir: rt.config.dataDir, systemd: rt.systemd, podman: rt.podman, ...own }),
-    diskMetricFacts(smart()),
-  ]);
-  return renderMetrics({ ...facts, smart: disks });
+): () => Promise<string> {
+  const gather = metricsGatherer({
+    dataDir: rt.config.dataDir,
+    systemd: rt.systemd,
+    podman: rt.podman,
+    ...own,
+  });
+  return async () => {
+    const [facts, disks] = await Promise.all([gather(), diskMetricFacts(smart())]);
+    return renderMetrics({ ...facts, smart: disks });
+  };
 }
 
 export function startSupervisor(deps: SuperviseDeps): Supervisor {
@@ -174,14 +179,13 @@ export function startSupervisor(deps: SuperviseDeps): Supervisor {
   const gc = collector();
   let gcTimer: NodeJS.Timeout | undefined;
 
-  const metrics = () =>
-    metricsText(rt, {
-      apps: () => last.apps,
-      passes: () => passes.stats(),
-      channels: () => deps.notifier?.health() ?? [],
-      invalidRecipes: () => last.invalidRecipes,
-      smart: () => smart.disks(),
-    });
+  const metrics = metricsText(rt, {
+    apps: () => last.apps,
+    passes: () => passes.stats(),
+    channels: () => deps.notifier?.health() ?? [],
+    invalidRecipes: () => last.invalidRecipes,
+    smart: () => smart.disks(),
+  });
 
   const pass = async (reason: string): Promise<Applied> => {
     const t0 = performance.now();

@@ -45,9 +45,30 @@ export interface ServiceManager {
    * is undefined where the manager does not account it. Optional.
    */
   accounting?(unit: string): Promise<{ memory?: number; cpuNsec?: number }>;
+  /** The states of many units in one round trip (loaded on demand, as state() does). Optional. */
+  activeStates?(units: readonly string[]): Promise<Map<string, ActiveState>>;
+  /**
+   * A unit's restarts, accounting and start time, read as a few small properties (not its
+   * whole state). Optional: without it, state() and accounting().
+   */
+  figures?(unit: string): Promise<UnitFigures>;
+  /** systemd's ID of the unit's last run (InvocationID, hex; '' if none): a new one each time it runs. Optional. */
+  invocation?(unit: string): Promise<string>;
   /** Calls back with a unit's new state whenever its properties change, until the returned function is called. */
   follow(unit: string, onChange: (s: UnitState) => void): Promise<() => void>;
   close(): void;
+}
+
+/** The part of a unit's state that ListUnitsByNames gives. */
+export type ActiveState = Pick<UnitState, 'name' | 'loadState' | 'activeState' | 'subState'>;
+
+/** What /metrics reads of each app's unit besides its state. */
+export interface UnitFigures {
+  nRestarts: number;
+  /** When the unit last entered 'active' (µs since the epoch; 0 if never). */
+  activeEnterUsec: number;
+  memory?: number;
+  cpuNsec?: number;
 }
 
 /** The part of a unit's state that a reconcile pass plans with. */
@@ -72,6 +93,7 @@ const DEST = 'org.freedesktop.systemd1';
 const PATH = '/org/freedesktop/systemd1';
 const MANAGER = 'org.freedesktop.systemd1.Manager';
 const UNIT = 'org.freedesktop.systemd1.Unit';
+const SERVICE = 'org.freedesktop.systemd1.Service';
 const PROPERTIES = 'org.freedesktop.DBus.Properties';
 const JOB_REMOVED_RULE = `type='signal',sender='${DEST}',path='${PATH}',interface='${MANAGER}',member='JobRemoved'`;
 
@@ -256,34 +278,66 @@ export class DbusServiceManager implements ServiceManager {
     return (all ?? {}) as Record<string, dbus.Variant>;
   }
 
-  /** One property of a unit's Unit interface. */
-  private async unitProperty(unit: string, name: string): Promise<unknown> {
+  /** One property of one of a unit's interfaces (its Unit interface unless named). */
+  private async unitProperty(unit: string, name: string, iface = UNIT): Promise<unknown> {
     const [v] = await call(
       this.bus,
       { path: unitObjectPath(unit), interface: PROPERTIES, member: 'Get', signature: 'ss' },
-      [UNIT, name],
+      [iface, name],
     );
     return (v as dbus.Variant | undefined)?.value;
   }
 
+  /**
+   * Memory and CPU as two small property reads: a GetAll of the Service interface is a reply
+   * of some 200 properties, and decoding it costs far more than the round trips.
+   */
   async accounting(unit: string): Promise<{ memory?: number; cpuNsec?: number }> {
-    const s = await this.getAll(unit, 'org.freedesktop.systemd1.Service');
-    // (uint64)-1 means "not accounted".
-    const num = (k: string) => {
-      const v = s[k]?.value as bigint | number | undefined;
-      return v === undefined || BigInt(v) === 0xffffffffffffffffn ? undefined : Number(v);
-    };
-    const memory = num('MemoryCurrent');
-    const cpuNsec = num('CPUUsageNSec');
+    const [memory, cpuNsec] = (
+      await Promise.all([
+        this.unitProperty(unit, 'MemoryCurrent', SERVICE),
+        this.unitProperty(unit, 'CPUUsageNSec', SERVICE),
+      ])
+    ).map(accounted);
     return { ...(memory !== undefined ? { memory } : {}), ...(cpuNsec !== undefined ? { cpuNsec } : {}) };
+  }
+
+  async figures(unit: string): Promise<UnitFigures> {
+    const [acc, nRestarts, enter] = await Promise.all([
+      this.accounting(unit),
+      this.unitProperty(unit, 'NRestarts', SERVICE).catch(() => 0),
+      this.unitProperty(unit, 'ActiveEnterTimestamp'),
+    ]);
+    return { ...acc, nRestarts: Number(nRestarts ?? 0), activeEnterUsec: Number(enter ?? 0) };
+  }
+
+  async invocation(unit: string): Promise<string> {
+    const id = await this.unitProperty(unit, 'InvocationID');
+    return Buffer.isBuffer(id) || Array.isArray(id) ? Buffer.from(id as Uint8Array).toString('hex') : '';
+  }
+
+  async activeStates(units: readonly string[]): Promise<Map<string, ActiveState>> {
+    const listed = (units.length ? await this.manager('ListUnitsByNames', 'as', units) : []) as string[][];
+    const byName = new Map(listed.map((r) => [r[0], r]));
+    return new Map(
+      units.map((name) => {
+        const r = byName.get(name);
+        return [
+          name,
+          {
+            name,
+            loadState: r?.[2] ?? 'not-found',
+            activeState: r?.[3] ?? 'inactive',
+            subState: r?.[4] ?? 'dead',
+          },
+        ];
+      }),
+    );
   }
 
   async state(unit: string): Promise<UnitState> {
     // systemd loads a unit on demand when its object path is accessed.
-    const [u, s] = await Promise.all([
-      this.getAll(unit, UNIT),
-      this.getAll(unit, 'org.freedesktop.systemd1.Service').catch(() => ({})),
-    ]);
+    const [u, s] = await Promise.all([this.getAll(unit, UNIT), this.getAll(unit, SERVICE).catch(() => ({}))]);
     return toState(unit, { ...u, ...s });
   }
 
@@ -292,8 +346,8 @@ export class DbusServiceManager implements ServiceManager {
     if (units.length === 0) return out;
     // One call for the states of all (it loads units not loaded yet); two small property
     // reads each for what it does not list, sent together.
-    const [listed, details] = await Promise.all([
-      this.manager('ListUnitsByNames', 'as', units) as Promise<string[][]>,
+    const [states, details] = await Promise.all([
+      this.activeStates(units),
       Promise.all(
         units.map((u) =>
           Promise.all([
@@ -303,15 +357,10 @@ export class DbusServiceManager implements ServiceManager {
         ),
       ),
     ]);
-    const byName = new Map(listed.map((r) => [r[0], r]));
     units.forEach((name, i) => {
-      const r = byName.get(name);
       const [unitFileState, needDaemonReload] = details[i]!;
       out.set(name, {
-        name,
-        loadState: r?.[2] ?? 'not-found',
-        activeState: r?.[3] ?? 'inactive',
-        subState: r?.[4] ?? 'dead',
+        ...states.get(name)!,
         unitFileState: typeof unitFileState === 'string' ? unitFileState : '',
         needDaemonReload: needDaemonReload === true,
       });
@@ -331,6 +380,15 @@ export class DbusServiceManager implements ServiceManager {
   close(): void {
     this.bus.disconnect();
   }
+}
+
+/** An accounting figure; (uint64)-1 means "not accounted". */
+function accounted(v: unknown): number | undefined {
+  return typeof v !== 'bigint' && typeof v !== 'number'
+    ? undefined
+    : BigInt(v) === 0xffffffffffffffffn
+      ? undefined
+      : Number(v);
 }
 
 /** systemd's object path for a unit: bytes outside [A-Za-z0-9] become _XX (sd_bus_path_encode). */

@@ -59,7 +59,8 @@ export interface HistoryEntry {
 }
 
 const recordPath = (dataDir: string, app: string) => join(appPaths(dataDir, app).stateDir, 'image.json');
-const historyPath = (dataDir: string, app: string) => join(appPaths(dataDir, app).stateDir, 'history.jsonl');
+export const historyPath = (dataDir: string, app: string) =>
+  join(appPaths(dataDir, app).stateDir, 'history.jsonl');
 
 /** Read synchronously: a pass reads every app's record, and each is a few hundred bytes. */
 export function readRecord(dataDir: string, app: string): ImageRecord {

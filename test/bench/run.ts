@@ -30,6 +30,12 @@ const NOOP_APPS = Number(process.env.BENCH_NOOP_APPS ?? 100);
 /** Runs per start-up figure (the median is quoted); cold applies up to 10 apps take as many. */
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 9));
 const APPLY_RUNS = Math.max(1, Number(process.env.BENCH_APPLY_RUNS ?? 7));
+/**
+ * BENCH_ONLY=supervisor,metrics runs just those parts (startup, cold, noop, supervisor, web,
+ * notify, metrics, updates, boot); unset, all of them. `web` needs `supervisor`.
+ */
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const part = (name: string) => !ONLY || ONLY.includes(name);
 
 const recipe = (i: number, extra = '') => `name: bench-${i}
 image: ${IMAGE}
@@ -213,7 +219,8 @@ async function noopReapply(box: Appliance) {
 
 async function supervisorFigures(
   box: Appliance,
-): Promise<{ editToRunning: number; containerStart: number; rssMb: number; web: WebFigures }> {
+  withWeb: boolean,
+): Promise<{ editToRunning: number; containerStart: number; rssMb: number; web?: WebFigures }> {
   // With the status page on, as on the appliance.
   const unit = (await readFile(join(root, 'units', 'berth.service'), 'utf8'))
     .replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `)
@@ -257,13 +264,15 @@ async function supervisorFigures(
   );
   const status = await readFile(`/proc/${stdout.trim()}/status`, 'utf8');
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  const web = await webFigures(Number(stdout.trim()), {
-    write: (file, text) => box.writeRecipe(file, text),
-    remove: (file) => box.removeRecipe(file),
-  });
+  const web = withWeb
+    ? await webFigures(Number(stdout.trim()), {
+        write: (file, text) => box.writeRecipe(file, text),
+        remove: (file) => box.removeRecipe(file),
+      })
+    : undefined;
   await box.runtime.systemd.stop('berth.service');
   await clearRecipes(box, 1);
-  return { editToRunning: median(samples), containerStart, rssMb: rssKb / 1024, web };
+  return { editToRunning: median(samples), containerStart, rssMb: rssKb / 1024, ...(web ? { web } : {}) };
 }
 
 const signedMb = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(1)} MB`;
@@ -308,11 +317,112 @@ function table(): string {
   return [head, head.map(() => '---'), ...body].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
+/** The status page's rows, from a supervisor with one app. */
+function webRows(web: WebFigures) {
+  rows.push({ what: 'status page, first render (reads systemd and podman)', berth: f(web.firstMs) });
+  rows.push({
+    what: 'status page render, model read before (until a change, ≤ 5 s)',
+    berth: f(web.pageMs),
+    ms: web.pageMs,
+    floor: { ms: web.staticMs, is: 'its stylesheet, same server' },
+  });
+  rows.push({
+    what: 'supervisor CPU with one live page open',
+    berth: `${web.cpuPctOnePage.toFixed(2)} % of a core`,
+  });
+  rows.push({ what: 'supervisor RSS with 200 live pages open', berth: `${web.rss200Mb.toFixed(1)} MB` });
+  const st = web.stuck;
+  rows.push({
+    what: `supervisor RSS growth: 256 live pages that never read, a ${Math.round(st.pushKb)} KB push every second for a minute (goal ≤ 20 MB)`,
+    berth: `${signedMb(st.rssGrowthMb)} (peak ${signedMb(st.rssPeakGrowthMb)}): ${st.rssPeakGrowthMb <= 20 ? 'met' : 'missed'}`,
+  });
+  rows.push({
+    what: 'a visitor loads the page meanwhile (slowest of its loads)',
+    berth: `${f(st.visitorMaxMs)} (${st.visitorLoads} loads, ${st.visitorOk ? 'all answered' : 'some failed'})`,
+  });
+}
+
+async function supervisorRows(box: Appliance) {
+  log('supervisor');
+  const sv = await supervisorFigures(box, part('web'));
+  rows.push({
+    what: 'recipe saved → container running',
+    berth: f(sv.editToRunning),
+    ms: sv.editToRunning,
+    floor: { ms: sv.containerStart, is: 'container start' },
+  });
+  rows.push({ what: 'idle supervisor RSS (status page on)', berth: `${sv.rssMb.toFixed(1)} MB` });
+  if (sv.web) webRows(sv.web);
+}
+
+async function notifyRows() {
+  log('notifications');
+  const nf = await notifyFigures();
+  rows.push({
+    what: "event → message on a loopback webhook (berth's own work; the 5 s gathering window aside)",
+    berth: f(nf.deliverMs),
+    ms: nf.deliverMs,
+    floor: { ms: nf.floorMs, is: 'the same POST by fetch' },
+  });
+}
+
+async function metricsRows(box: Appliance) {
+  log('metrics');
+  const mf = await metricsAtScale(box, 30);
+  rows.push({
+    what: `/metrics scrape at ${mf.apps} apps (${(mf.bytes / 1024).toFixed(1)} KB)`,
+    berth: f(mf.scrapeMs),
+    ms: mf.scrapeMs,
+    floor: { ms: mf.floorMs, is: 'its stylesheet, same server' },
+  });
+}
+
+async function updateRows(box: Appliance) {
+  log('updates');
+  const up = await updateFigures(box);
+  rows.push({
+    what: 'update of a bridge web app: time with no HTTP answer',
+    berth: f(up.downtime.berth),
+    ms: up.downtime.berth,
+    floor: { ms: up.downtime.floor, is: 'podman stop + podman run' },
+  });
+  rows.push({
+    what: 'automatic rollback (update to an image that exits at once → old answers)',
+    berth: f(up.rollback.auto),
+  });
+  rows.push({ what: 'berth rollback → previous answers', berth: f(up.rollback.manual) });
+  rows.push({
+    what: `snapshot of ${Math.round(up.snapshot.mb)} MB (throughput)`,
+    berth: `${Math.round(up.snapshot.berthMBs)} MB/s`,
+    // As times, so the ratio reads like the others (berth/floor; lower is better).
+    ms: 1000 / up.snapshot.berthMBs,
+    floor: {
+      ms: 1000 / up.snapshot.floorMBs,
+      is: `per MB; tar | zstd: ${Math.round(up.snapshot.floorMBs)} MB/s`,
+    },
+  });
+}
+
+/** The appliance image's first boot under QEMU (software emulation), beside the same image with berth disabled booted to multi-user.target in the same run. */
+async function bootRow() {
+  log('appliance boot in QEMU (two boots, a few minutes)');
+  const { stdout } = await run('bash', [join(root, 'test/bench/os-boot.sh')], { maxBuffer: 1 << 20 });
+  const [ready, floorS] = stdout.trim().split(/\s+/).map(Number);
+  rows.push({
+    what: 'appliance first boot: QEMU start → `berth: ready` (TCG)',
+    berth: f(ready! * 1000),
+    ms: ready! * 1000,
+    floor: { ms: floorS! * 1000, is: 'same image, berth disabled, to multi-user' },
+  });
+}
+
 async function main() {
   const t0 = performance.now();
-  log(`CLI start-up (${RUNS} runs each)`);
-  await startup('`berth validate recipes` (shipped recipes)', ['validate', join(root, 'recipes')], 2);
-  await startup('`berth --help`', ['--help'], 1.5);
+  if (part('startup')) {
+    log(`CLI start-up (${RUNS} runs each)`);
+    await startup('`berth validate recipes` (shipped recipes)', ['validate', join(root, 'recipes')], 2);
+    await startup('`berth --help`', ['--help'], 1.5);
+  }
   await ensureTestImages();
   const box = await startAppliance('bench');
   try {
@@ -320,96 +430,24 @@ async function main() {
     // container start warms its storage.
     await floor(box, 1);
     await berthCold(box, 1);
-    for (const n of SIZES) await coldApply(box, n);
-    log('no-op re-apply');
-    await noopReapply(box);
-    log('supervisor');
-    const sv = await supervisorFigures(box);
-    rows.push({
-      what: 'recipe saved → container running',
-      berth: f(sv.editToRunning),
-      ms: sv.editToRunning,
-      floor: { ms: sv.containerStart, is: 'container start' },
-    });
-    rows.push({ what: 'idle supervisor RSS (status page on)', berth: `${sv.rssMb.toFixed(1)} MB` });
-    rows.push({ what: 'status page, first render (reads systemd and podman)', berth: f(sv.web.firstMs) });
-    rows.push({
-      what: 'status page render, model read before (until a change, ≤ 5 s)',
-      berth: f(sv.web.pageMs),
-      ms: sv.web.pageMs,
-      floor: { ms: sv.web.staticMs, is: 'its stylesheet, same server' },
-    });
-    rows.push({
-      what: 'supervisor CPU with one live page open',
-      berth: `${sv.web.cpuPctOnePage.toFixed(2)} % of a core`,
-    });
-    rows.push({ what: 'supervisor RSS with 200 live pages open', berth: `${sv.web.rss200Mb.toFixed(1)} MB` });
-    const st = sv.web.stuck;
-    rows.push({
-      what: `supervisor RSS growth: 256 live pages that never read, a ${Math.round(st.pushKb)} KB push every second for a minute (goal ≤ 20 MB)`,
-      berth: `${signedMb(st.rssGrowthMb)} (peak ${signedMb(st.rssPeakGrowthMb)}): ${st.rssPeakGrowthMb <= 20 ? 'met' : 'missed'}`,
-    });
-    rows.push({
-      what: 'a visitor loads the page meanwhile (slowest of its loads)',
-      berth: `${f(st.visitorMaxMs)} (${st.visitorLoads} loads, ${st.visitorOk ? 'all answered' : 'some failed'})`,
-    });
-    log('notifications and metrics');
-    const nf = await notifyFigures();
-    rows.push({
-      what: "event → message on a loopback webhook (berth's own work; the 5 s gathering window aside)",
-      berth: f(nf.deliverMs),
-      ms: nf.deliverMs,
-      floor: { ms: nf.floorMs, is: 'the same POST by fetch' },
-    });
-    const mf = await metricsAtScale(box, 30);
-    rows.push({
-      what: `/metrics scrape at ${mf.apps} apps (${(mf.bytes / 1024).toFixed(1)} KB)`,
-      berth: f(mf.scrapeMs),
-      ms: mf.scrapeMs,
-      floor: { ms: mf.floorMs, is: 'its stylesheet, same server' },
-    });
-    log('updates');
-    const up = await updateFigures(box);
-    rows.push({
-      what: 'update of a bridge web app: time with no HTTP answer',
-      berth: f(up.downtime.berth),
-      ms: up.downtime.berth,
-      floor: { ms: up.downtime.floor, is: 'podman stop + podman run' },
-    });
-    rows.push({
-      what: 'automatic rollback (update to an image that exits at once → old answers)',
-      berth: f(up.rollback.auto),
-    });
-    rows.push({ what: 'berth rollback → previous answers', berth: f(up.rollback.manual) });
-    rows.push({
-      what: `snapshot of ${Math.round(up.snapshot.mb)} MB (throughput)`,
-      berth: `${Math.round(up.snapshot.berthMBs)} MB/s`,
-      // As times, so the ratio reads like the others (berth/floor; lower is better).
-      ms: 1000 / up.snapshot.berthMBs,
-      floor: {
-        ms: 1000 / up.snapshot.floorMBs,
-        is: `per MB; tar | zstd: ${Math.round(up.snapshot.floorMBs)} MB/s`,
-      },
-    });
+    if (part('cold')) for (const n of SIZES) await coldApply(box, n);
+    if (part('noop')) {
+      log('no-op re-apply');
+      await noopReapply(box);
+    }
+    if (part('supervisor')) await supervisorRows(box);
+    if (part('notify')) await notifyRows();
+    if (part('metrics')) await metricsRows(box);
+    if (part('updates')) await updateRows(box);
   } finally {
     await box.stop();
   }
-  // The appliance image's first boot under QEMU (software emulation), beside the same image
-  // with berth disabled booted to multi-user.target in the same run. BENCH_OS_BOOT=0 skips it.
-  if (process.env.BENCH_OS_BOOT !== '0') {
-    log('appliance boot in QEMU (two boots, a few minutes)');
-    const { stdout } = await run('bash', [join(root, 'test/bench/os-boot.sh')], { maxBuffer: 1 << 20 });
-    const [ready, floorS] = stdout.trim().split(/\s+/).map(Number);
-    rows.push({
-      what: 'appliance first boot: QEMU start → `berth: ready` (TCG)',
-      berth: f(ready! * 1000),
-      ms: ready! * 1000,
-      floor: { ms: floorS! * 1000, is: 'same image, berth disabled, to multi-user' },
-    });
-  }
+  // BENCH_OS_BOOT=0 skips the boot, as BENCH_ONLY without `boot` does.
+  if (process.env.BENCH_OS_BOOT !== '0' && part('boot')) await bootRow();
   const out = `Benchmark of ${new Date().toISOString().slice(0, 10)} (${SIZES.join(',')} apps; medians of ${RUNS} runs for start-up and the CLI no-op, ${APPLY_RUNS} for cold applies up to 10 apps; ${Math.round(ms(t0) / 1000)} s in all)\n\n${table()}\n`;
   console.log(out);
-  await writeFile(join(root, 'bench-results.md'), out);
+  // A partial run (BENCH_ONLY) leaves the last full run's file alone.
+  if (!ONLY) await writeFile(join(root, 'bench-results.md'), out);
 }
 
 await main();
