@@ -100,8 +100,8 @@ mkdir -p "$U/var.mount.requires" && ln -sf ../berth-fsck-var.service "$U/var.mou
 install -m 644 image-build/os/berth-boot-healthy.service "$U/"
 install -D -m 755 image-build/os/growroot "$R/usr/lib/berth/image/growroot"
 sed -i "s/@MIN_DISK_GB@/$MIN_DISK_GB/" "$R/usr/lib/berth/image/growroot"
-install -m 755 image-build/os/selftest image-build/os/update-selftest image-build/os/boot-healthy \
-  image-build/os/mount-settings "$R/usr/lib/berth/image/"
+install -m 755 image-build/os/selftest image-build/os/selftest-disks image-build/os/update-selftest \
+  image-build/os/boot-healthy image-build/os/mount-settings "$R/usr/lib/berth/image/"
 # The BERTH partition is found in the boot disk's own table (see mount-settings), not in fstab.
 for u in berth-settings.service berth-settings-report.service; do
   install -D -m 644 image-build/os/settings-partition.conf "$U/$u.d/10-partition.conf"

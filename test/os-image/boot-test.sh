@@ -27,6 +27,11 @@ fresh_disk() {
   cp /usr/share/OVMF/OVMF_VARS_4M.fd "$WORK/vars.fd"
   rm -f "$WORK/test.img" && truncate -s 16M "$WORK/test.img" && mkfs.vfat -n BERTHTEST "$WORK/test.img" >/dev/null
   cp --sparse=always "$IMG" "$DISK" && truncate -s 8G "$DISK"
+  # Two SATA disks (QEMU's AHCI: SMART, and removable): a blank one the self-test makes a
+  # data disk, and one with a partition table berth has no business with (its I/O counters
+  # must not move).
+  rm -f "$WORK/data.img" "$WORK/idle.img" && truncate -s 2G "$WORK/data.img" && truncate -s 1G "$WORK/idle.img"
+  echo 'label: gpt' | sfdisk --quiet "$WORK/idle.img"
 }
 fresh_disk
 part_offset() { sfdisk -J "$DISK" 2>/dev/null | node -e '
@@ -96,6 +101,8 @@ boot_once() {
     -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
     -drive if=pflash,format=raw,file="$WORK/vars.fd" \
     -drive file="$DISK",format=raw,if=virtio -drive file="$WORK/test.img",format=raw,if=virtio \
+    -drive if=none,id=bdata,file="$WORK/data.img",format=raw -device ide-hd,drive=bdata,bus=ide.1,serial=BERTHDATA \
+    -drive if=none,id=bidle,file="$WORK/idle.img",format=raw -device ide-hd,drive=bidle,bus=ide.2,serial=BERTHIDLE \
     -nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$WEB_PORT-:80,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22" 2> "$WORK/qemu.err" &
   qemu=$!
   ready_s=""
