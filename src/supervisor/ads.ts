@@ -1,5 +1,5 @@
 // Advertising while apps run: what each app announces follows its unit state (from
-// systemd's PropertiesChanged) and its health (from podman's health_status events).
+// systemd's PropertiesChanged) and its health (podman's health_status events, from health.ts).
 import type { Logger } from 'pino';
 import { adsFor, type AppRunState, deviceInfoAd } from '../advertise/policy.js';
 import type { Advertiser } from '../advertise/types.js';
@@ -10,6 +10,8 @@ import type { Runtime } from '../runtime.js';
 export interface AppAds {
   /** The apps of the last pass: announce what each should, withdraw what is gone. */
   sync(desired: readonly App[]): Promise<void>;
+  /** An app's health changed (podman's health_status event, followed by health.ts). */
+  healthChanged(app: string): void;
   /** An app's unit became active or stopped being active. */
   activeChanged(app: string, active: boolean): void;
   /** What an app announces on the LAN now, as status and the page show it. */
@@ -22,7 +24,6 @@ export interface AppAds {
 export function followAds(rt: Runtime, log: Logger, advertiser: Advertiser | undefined): AppAds {
   const apps = new Map<string, App>();
   const runState = new Map<string, AppRunState>();
-  let stopHealthEvents: (() => void) | undefined;
 
   const refresh = async (name: string) => {
     if (!advertiser) return;
@@ -37,15 +38,6 @@ export function followAds(rt: Runtime, log: Logger, advertiser: Advertiser | und
     await advertiser
       .set(name, ads)
       .catch((err: Error) => log.error({ app: name, error: err.message }, 'advertising failed'));
-  };
-
-  const watchHealth = (desired: readonly App[]) => {
-    if (!advertiser || stopHealthEvents || !desired.some((a) => a.health && a.advertise.length > 0)) return;
-    // Only the event is filtered: podman 4.3 matches nothing when a label filter is added.
-    stopHealthEvents = rt.podman.watchEvents(['event=health_status'], (e) => {
-      const app = (e.Attributes as Record<string, string> | undefined)?.['berth.app'];
-      if (app) void refresh(app);
-    });
   };
 
   return {
@@ -68,7 +60,9 @@ export function followAds(rt: Runtime, log: Logger, advertiser: Advertiser | und
       );
       const anyAds = desired.some((a) => a.advertise.length > 0);
       await advertiser.set('_host', anyAds ? [deviceInfoAd(rt.config.hostname)] : []).catch(() => {});
-      watchHealth(desired);
+    },
+    healthChanged(app) {
+      if (apps.get(app)?.advertise.length) void refresh(app);
     },
     activeChanged(app, active) {
       if (runState.get(app)?.active === active) return;
@@ -87,7 +81,6 @@ export function followAds(rt: Runtime, log: Logger, advertiser: Advertiser | und
         .catch(() => undefined);
     },
     async close() {
-      stopHealthEvents?.();
       await advertiser?.close();
     },
   };

@@ -1,7 +1,7 @@
 // The supervisor's events: an app failing and recovering (from the failure tracker), and
 // what each pass has to tell (recipes, updates, the data disk); an OS rollback once, at start.
 // They go to the notifier, which writes the event log and tells the channels.
-import { statfs } from 'node:fs/promises';
+import { mkdir, readFile, rename, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { readEvents } from '../events/log.js';
@@ -21,6 +21,20 @@ export interface SupervisorEvents {
   atStart(): Promise<void>;
   /** What another watcher of the supervisor's noticed (a disk's SMART). */
   emit(kind: EventKind, subject: string, detail?: string): Promise<void>;
+}
+
+/**
+ * The OS version berth last started on (kept in the data dir, on /var): returns the one
+ * before when this is a new version, and remembers this one. A first start tells nothing.
+ */
+async function bootedVersionChange(stateDir: string, version: string): Promise<string | undefined> {
+  const file = join(stateDir, 'booted-version');
+  const before = (await readFile(file, 'utf8').catch(() => '')).trim();
+  if (before === version) return undefined;
+  await mkdir(stateDir, { recursive: true });
+  await writeFile(`${file}.new`, `${version}\n`);
+  await rename(`${file}.new`, file);
+  return before || undefined;
 }
 
 export function supervisorEvents(
@@ -70,8 +84,14 @@ export function supervisorEvents(
         espDir: rt.config.os.espDir,
         stateDir: join(rt.config.dataDir, 'os'),
       }).catch(() => undefined);
-      const back = os && osStatus(os).rolledBack;
-      if (!back) return;
+      if (!os) return;
+      const back = osStatus(os).rolledBack;
+      if (!back) {
+        const from = await bootedVersionChange(join(rt.config.dataDir, 'os'), os.version);
+        if (from) await emit('os-booted', os.version, `was ${from}`);
+        return;
+      }
+      await bootedVersionChange(join(rt.config.dataDir, 'os'), os.version);
       const told = await readEvents(rt.config.dataDir);
       if (!told.some((e) => e.kind === 'os-rolled-back' && e.subject === back.from))
         await emit('os-rolled-back', back.from, back.reason);

@@ -21,6 +21,7 @@ import type { App } from '../recipe/app.js';
 import { type AppAds, followAds } from './ads.js';
 import { smartWatch, type SmartWatchOptions } from './smart.js';
 import { spindownKeeper } from './spindown.js';
+import { followHealth } from './health.js';
 import { spawnRunner } from '../process/run.js';
 import { supervisorEvents } from './events.js';
 import { type ControlRequest, serveControl } from './control.js';
@@ -174,6 +175,11 @@ export function startSupervisor(deps: SuperviseDeps): Supervisor {
     ...(deps.failureOptions ? { failureOptions: deps.failureOptions } : {}),
   });
   const smart = smartWatch(rt, log, events, () => last.apps, deps.smart);
+  const health = followHealth(
+    rt,
+    (kind, app) => void events.emit(kind, app),
+    (app) => ads.healthChanged(app),
+  );
   const spindown = spindownKeeper(rt.config.disksFile, spawnRunner, log);
   const output = outputSource(rt.config);
   const gc = collector();
@@ -200,6 +206,7 @@ export function startSupervisor(deps: SuperviseDeps): Supervisor {
     await units.follow(apps);
     page?.changed();
     await ads.sync(apps);
+    health.sync(apps);
     await events.afterPass(r);
     await spindown().catch((err: Error) => log.warn({ error: err.message }, 'spin-down not set'));
     if (output.target === 'file')
@@ -254,6 +261,7 @@ export function startSupervisor(deps: SuperviseDeps): Supervisor {
       await ready.catch(() => undefined);
       for (const c of cleanups) c();
       units.close();
+      health.close();
       deps.notifier?.close();
       await ads.close();
       await passes.idle();

@@ -26,6 +26,8 @@ export interface AppUpdate {
   reason?: string;
   /** The candidate failed its gate before (automatic updates skip it). */
   rejectedBefore?: boolean;
+  /** An available candidate not found before: told once, not at every check. */
+  fresh?: boolean;
 }
 
 export interface UpdateOptions {
@@ -121,8 +123,9 @@ async function updateOne(rt: Runtime, d: DesiredApp, opts: UpdateOptions): Promi
   }
   const found = { app, from: record.current, to: candidate, rejectedBefore: cmp.rejectedBefore };
   if (opts.check || (opts.automatic && d.app.update.policy === 'notify')) {
+    const fresh = record.available?.id !== candidate.id;
     await updateRecord(rt.config.dataDir, app, (r) => ({ ...r, available: candidate }));
-    return { ...found, status: 'available' };
+    return { ...found, status: 'available', ...(fresh ? { fresh } : {}) };
   }
   if (opts.automatic && cmp.rejectedBefore)
     return { ...found, status: 'skipped', reason: 'this candidate failed its gate before' };

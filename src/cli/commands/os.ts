@@ -1,3 +1,5 @@
+import { openEventLog } from '../../events/log.js';
+import { makeEvent } from '../../events/types.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -98,6 +100,12 @@ function plainError<T>(p: Promise<T>): Promise<T> {
   });
 }
 
+/** The event log hears of an installed version (the supervisor tells the channels). */
+const tellInstalled = (config: Config, version: string) =>
+  openEventLog(config.dataDir)
+    .append(makeEvent('os-update-installed', version, 'it boots at the next restart, with its tries counted'))
+    .catch(() => undefined);
+
 /** `berth os update`: plan (refusals first), then the steps under the lock. */
 async function update(config: Config, options: Record<string, unknown>, io: Io, from?: OsSource) {
   const source = from ?? (await defaultSource(config));
@@ -126,7 +134,10 @@ async function update(config: Config, options: Record<string, unknown>, io: Io, 
         if (step.kind === 'reboot' && !st.found) break;
         if (step.kind === 'install' && step.part === 'root' && st.found)
           io.err(`berth: installing OS version ${st.found} into the other slot (this takes a few minutes)`);
-        if (step.kind === 'reboot') io.err(`berth: rebooting into ${st.found}`);
+        if (step.kind === 'reboot') {
+          if (st.found) await tellInstalled(config, st.found);
+          io.err(`berth: rebooting into ${st.found}`);
+        }
         await plainError(runOsStep(d, step, st));
         if (step.kind === 'check-new')
           io.out(st.found ? `newer OS version: ${st.found}` : 'no newer OS version');
@@ -136,8 +147,10 @@ async function update(config: Config, options: Record<string, unknown>, io: Io, 
       if (staging) await runOsStep(d, staging, st);
     }
   });
-  if (st.found && options.check !== true && options.reboot !== true)
+  if (st.found && options.check !== true && options.reboot !== true) {
+    await tellInstalled(config, st.found);
     io.out(`installed ${st.found}; it boots at the next restart (systemctl reboot), with its tries counted`);
+  }
 }
 
 export const osCommand: Command = {

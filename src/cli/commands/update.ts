@@ -1,4 +1,6 @@
 // berth update / rollback / history / snapshots: the app lifecycle after day one.
+import { openEventLog } from '../../events/log.js';
+import { makeEvent } from '../../events/types.js';
 import { describeStep } from '../../plan/steps.js';
 import { formatBytes } from '../../exec/space.js';
 import { readHistory, shortId } from '../../updates/record.js';
@@ -60,6 +62,11 @@ export const updateCommand: Command = {
       if (err instanceof UnknownAppError) throw new UserError(err.message);
       throw err;
     });
+    // A newly found version of an app whose policy is notify: the event log hears it once.
+    const log = openEventLog(config.dataDir);
+    for (const u of results)
+      if (u.status === 'available' && u.fresh && options.automatic === true)
+        await log.append(makeEvent('update-available', u.app, u.to?.ref)).catch(() => undefined);
     if (options.json) io.out(JSON.stringify(results, null, 2));
     else for (const u of results) io.out(line(u));
     return results.some(bad) ? EXIT_FAILED : EXIT_OK;
