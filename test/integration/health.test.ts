@@ -147,6 +147,17 @@ describe('health checks run by berth', () => {
     });
     await setOk('e', false);
     await until('hc-e withdrawn', async () => ((await statusOf('e'))?.advertised ?? []).length === 0, 30_000);
+    // The event log heard each change once: failing, passing again, failing again.
+    const healthKinds = async () =>
+      (JSON.parse((await box.berth(['events', '--json'])).stdout) as { kind: string; subject: string }[])
+        .filter((e) => e.subject === 'hc-e' && e.kind.startsWith('health-'))
+        .map((e) => e.kind);
+    await until('health events told', async () => (await healthKinds()).length >= 3, 30_000).catch(
+      async (e: Error) => {
+        throw new Error(`${e.message}: ${JSON.stringify(await healthKinds())}\n${await supervisorLog()}`);
+      },
+    );
+    expect(await healthKinds()).toEqual(['health-failing', 'health-recovered', 'health-failing']);
     await box.runtime.systemd.stop('berth.service');
   });
 });
