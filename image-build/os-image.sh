@@ -155,6 +155,7 @@ printf '127.0.0.1\tlocalhost\n127.0.1.1\tberth\n::1\tlocalhost ip6-localhost ip6
   # mount is not bound to the device, and pass 0 because berth-fsck-var.service checks it
   # (the fsck@ instance a pass number makes is bound to the device, and /var requires it).
   printf 'PARTLABEL=berth-var\t/var\text4\tdefaults,x-systemd.device-bound=false\t0\t0\n'
+  printf '/var/srv\t/srv\tnone\tbind\t0\t0\n'
   printf 'PARTLABEL=esp\t/efi\tvfat\tumask=0077,nofail,x-systemd.automount,x-systemd.idle-timeout=1min\t0\t2\n'
   # The settings partition has no line: berth-settings.service mounts it (mount-settings).
 } > "$R/etc/fstab"
@@ -200,8 +201,10 @@ mv "$R/var/lib/dpkg" "$R/usr/lib/sysimage-dpkg" 2>/dev/null || { mkdir -p "$R/us
 ln -s /usr/lib/sysimage-dpkg "$R/var/lib/dpkg"
 mv "$R/etc/berth" "$R/var/lib/berth/etc" && ln -s /var/lib/berth/etc "$R/etc/berth"
 mv "$R/root" "$R/var/roothome" && ln -s var/roothome "$R/root"
-# The media share and other data under /srv.
-mv "$R/srv" "$R/var/srv" && ln -s var/srv "$R/srv"
+# The media share and other data under /srv: /var/srv, bind-mounted on /srv (fstab), not a
+# symlink, so that /srv/<label> is a path systemd takes for a data disk's mount unit and for
+# RequiresMountsFor= (both refuse or do not follow a symlink in the path).
+mv "$R/srv" "$R/var/srv" && mkdir -m 755 "$R/srv"
 V=$WORK/var
 mv "$R/var" "$V" && mkdir -m 755 "$R/var"
 
