@@ -1,7 +1,7 @@
 // berth disks add DEVICE [--label L] [--yes]: format a disk as a data disk, mounted at
 // /srv/<label> at every boot. Dispatched by `berth disks` (its first word `add`).
 import { DEFAULT_LABEL, type EraseRow, planAdd } from '../../disks/add.js';
-import { type DiskExecDeps, runDiskSteps } from '../../disks/execute.js';
+import { type DiskExecDeps, DiskStepError, runDiskSteps } from '../../disks/execute.js';
 import { readAddFacts } from '../../disks/add-facts.js';
 import { spawnRunner } from '../../process/run.js';
 import { terminalText } from '../../status/reason.js';
@@ -46,7 +46,12 @@ export async function disksAdd(
   for (const l of table.length ? ['erasing, as agreed (--yes):', ...table] : []) io.out(terminalText(l));
   const systemd = await connect();
   try {
-    const done = await runDiskSteps(plan.steps, { run: spawnRunner, systemd, unitDir: config.unitDir });
+    // A step that fails is the machine's answer, said as it is (not an internal error).
+    const done = await runDiskSteps(plan.steps, { run: spawnRunner, systemd, unitDir: config.unitDir }).catch(
+      (err: Error) => {
+        throw err instanceof DiskStepError ? new UserError(err.message) : err;
+      },
+    );
     for (const l of done) io.out(l);
   } finally {
     systemd.close();
