@@ -155,7 +155,9 @@ printf '127.0.0.1\tlocalhost\n127.0.1.1\tberth\n::1\tlocalhost ip6-localhost ip6
   # mount is not bound to the device, and pass 0 because berth-fsck-var.service checks it
   # (the fsck@ instance a pass number makes is bound to the device, and /var requires it).
   printf 'PARTLABEL=berth-var\t/var\text4\tdefaults,x-systemd.device-bound=false\t0\t0\n'
-  printf '/var/srv\t/srv\tnone\tbind\t0\t0\n'
+  # The bind mount of /var/srv shows in mountinfo as a mount of /var's device, so it needs the
+  # same option, or udev losing that device for a moment stops /srv and every app using it.
+  printf '/var/srv\t/srv\tnone\tbind,x-systemd.device-bound=false\t0\t0\n'
   printf 'PARTLABEL=esp\t/efi\tvfat\tumask=0077,nofail,x-systemd.automount,x-systemd.idle-timeout=1min\t0\t2\n'
   # The settings partition has no line: berth-settings.service mounts it (mount-settings).
 } > "$R/etc/fstab"
