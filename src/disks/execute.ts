@@ -39,8 +39,10 @@ export function diskHandlers(deps: DiskExecDeps): Handlers {
     'write-mount-unit': write,
     'write-device-timeout-dropin': write,
     'enable-and-start-mount': async (s) => {
-      await deps.systemd.reload();
+      // Enabled before the reload: the manager learns the device's .wants link only at a
+      // reload, and without it a disk plugged back in is not mounted.
       await deps.systemd.enable([s.unit]);
+      await deps.systemd.reload();
       const r = await deps.systemd.start(s.unit);
       if (r !== 'done')
         throw new DiskStepError(`starting ${s.unit}: ${r}; 'systemctl status ${s.unit}' says why`);

@@ -181,7 +181,9 @@ export function plan({ desired, current, protectedApps }: PlanInput): Step[] {
   const deduped = steps.filter(
     (s) => s.kind !== 'ensure-network' || (!seenNet.has(s.network) && seenNet.add(s.network)),
   );
-  const unitsChanged = deduped.some((s) => s.kind === 'write-unit' || s.kind === 'delete-unit');
+  const unitsChanged = deduped.some(
+    (s) => s.kind === 'write-unit' || s.kind === 'delete-unit' || s.kind === 'enable',
+  );
   const staleLoaded = desired.some((d) => current.apps.get(d.app.name)?.needDaemonReload);
   if (unitsChanged || staleLoaded) deduped.push({ kind: 'daemon-reload' });
 

@@ -64,8 +64,10 @@ export const PHASE: Record<StepKind, number> = {
   // After ensure-image (same phase, the app's steps run in the order planned).
   'pin-image': 3,
   'write-unit': 4,
-  'daemon-reload': 5,
-  enable: 6,
+  // Enable before the reload: a unit's other WantedBy= (a data disk's mount) is a .wants link
+  // the running manager learns only at a reload, so the app starts when its disk comes back.
+  enable: 5,
+  'daemon-reload': 6,
   start: 7,
   restart: 7,
   gate: 8,

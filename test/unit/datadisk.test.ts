@@ -303,14 +303,14 @@ describe('berth disks add: the executor', () => {
     );
   });
 
-  it('formats, writes both units, reloads, enables and starts the mount, in that order', async () => {
+  it("formats, writes both units, enables (the device's wants link), reloads and starts the mount, in that order", async () => {
     const { calls, deps } = fake();
     const done = await runDiskSteps(plan.steps, deps);
     expect(calls).toEqual([
       'wipefs -a /dev/sdc',
       'mkfs.ext4 -q -F -L media /dev/sdc',
-      'daemon-reload',
       'enable srv-media.mount',
+      'daemon-reload',
       'start srv-media.mount',
     ]);
     expect(readFileSync(join(deps.unitDir, 'srv-media.mount'), 'utf8')).toBe(renderMountUnit('media').text);

@@ -79,10 +79,10 @@ const netted = want('net', 'networks: [backend]\n');
 
 const rows: Row[] = [
   {
-    name: 'a new app: dirs, unit, reload, enable, start',
+    name: 'a new app: dirs, unit, enable, reload, start',
     desired: [web],
     current: world([]),
-    expect: ['make-dirs web', 'pin-image web', 'write-unit web', 'daemon-reload', 'enable web', 'start web'],
+    expect: ['make-dirs web', 'pin-image web', 'write-unit web', 'enable web', 'daemon-reload', 'start web'],
   },
   {
     name: 'everything as desired: nothing',
@@ -156,8 +156,8 @@ const rows: Row[] = [
       'write-files sec',
       'pin-image sec',
       'write-unit sec',
-      'daemon-reload',
       'enable sec',
+      'daemon-reload',
       'start sec',
     ],
   },
@@ -171,8 +171,8 @@ const rows: Row[] = [
       'pin-image net',
       'ensure-network net',
       'write-unit net',
-      'daemon-reload',
       'enable net',
+      'daemon-reload',
       'start net',
     ],
   },
@@ -187,9 +187,9 @@ const rows: Row[] = [
       'pin-image api',
       'write-unit db',
       'write-unit api',
-      'daemon-reload',
       'enable db',
       'enable api',
+      'daemon-reload',
       'start db',
       'start api',
     ],
