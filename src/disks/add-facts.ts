@@ -6,13 +6,13 @@ import { DISKS_ROOT } from '../render/paths.js';
 import type { AddFacts } from './add.js';
 import {
   chainTo,
-  LSBLK_ARGV,
+  lsblkArgv,
   parseLsblk,
   parseWipefs,
   type Signature,
   wipefsProbeArgv,
   withChildren,
-} from './add-lsblk.js';
+} from './lsblk.js';
 import { DISK_MARK } from './mount-unit.js';
 
 export interface FactDeps {
@@ -60,9 +60,10 @@ async function probe(run: Runner, paths: readonly string[]): Promise<Map<string,
 }
 
 export async function readAddFacts(device: string, deps: FactDeps): Promise<AddFacts> {
-  const r = await deps.run(LSBLK_ARGV, { timeoutMs: 30_000 });
+  const r = await deps.run(lsblkArgv(), { timeoutMs: 30_000 });
   if (r.code !== 0) throw new DiskFactsError(`lsblk failed (exit status ${r.code}): ${r.stderr.trim()}`);
-  const devices = parseLsblk(r.stdout);
+  // Every device, not only whole disks: a loop device or a partition may be named.
+  const devices = parseLsblk(r.stdout, true);
   const path = await realpath(device).catch(() => device);
   const target = chainTo(devices, path).at(-1);
   return {

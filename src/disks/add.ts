@@ -3,7 +3,7 @@
 // a data disk mounted at /srv/<label>. Pure: the executor (execute.ts) does the I/O.
 import { formatBytes } from '../exec/space.js';
 import { DISK_LABEL_RE, diskMountPoint } from '../render/paths.js';
-import { type BlockDevice, chainTo, type Signature, withChildren } from './add-lsblk.js';
+import { type BlockDevice, chainTo, mountsOf, type Signature, withChildren } from './lsblk.js';
 import { renderDeviceTimeout, renderMountUnit, type UnitFileText } from './mount-unit.js';
 
 export interface AddFacts {
@@ -50,8 +50,6 @@ export type AddPlan =
 const SYSTEM_MOUNTS = new Set(['/', '/var', '/usr', '/efi', '/boot', '/boot/efi', '[SWAP]']);
 const ERASABLE_TYPES = new Set(['disk', 'part', 'loop']);
 
-const mountsOf = (d: BlockDevice) => withChildren(d).flatMap((x) => x.mountpoints);
-
 function eraseRows(d: BlockDevice, signatures: AddFacts['signatures']): EraseRow[] {
   const sigs = (x: BlockDevice) => signatures.get(x.path) ?? [];
   return withChildren(d)
@@ -59,7 +57,7 @@ function eraseRows(d: BlockDevice, signatures: AddFacts['signatures']): EraseRow
     .map((x) => ({
       path: x.path,
       type: x.type,
-      size: formatBytes(x.size),
+      size: formatBytes(x.sizeBytes),
       fstype:
         x.fstype ??
         (sigs(x)

@@ -1,6 +1,7 @@
 // The machine's whole disks as `lsblk -J -b` lists them, with their partitions, and what each
 // is mounted on. lsblk reads sysfs and udev's database, never the disk itself.
 // Pure: lsblk's JSON in, disks out.
+import { z } from 'zod';
 
 export const LSBLK_COLUMNS = 'NAME,PATH,MODEL,SERIAL,SIZE,TYPE,TRAN,ROTA,MOUNTPOINTS,LABEL,FSTYPE';
 
@@ -79,4 +80,40 @@ export function parseLsblk(stdout: string, named = false): BlockDevice[] {
 /** Every mount point on the disk: its own and its partitions' (and theirs). */
 export function mountsOf(d: BlockDevice): string[] {
   return [...d.mounts, ...d.children.flatMap(mountsOf)];
+}
+
+/** The device and everything on it (partitions, their holders), depth first. */
+export const withChildren = (d: BlockDevice): BlockDevice[] => [d, ...d.children.flatMap(withChildren)];
+
+/** The chain from a top-level disk down to the device with that path; empty when none has it. */
+export function chainTo(devices: readonly BlockDevice[], path: string): BlockDevice[] {
+  for (const d of devices) {
+    if (d.path === path) return [d];
+    const below = chainTo(d.children, path);
+    if (below.length) return [d, ...below];
+  }
+  return [];
+}
+
+/** A signature wipefs finds on a device (a file system, a partition table, a RAID member…). */
+export interface Signature {
+  type: string;
+  label?: string;
+}
+
+export const wipefsProbeArgv = (device: string) => ['wipefs', '--no-act', '--json', device];
+
+const signatures = z.object({
+  signatures: z.array(z.object({ type: z.string(), label: z.string().nullish() })),
+});
+
+/**
+ * What `wipefs --no-act --json` prints: read from the device itself, so it sees what udev's
+ * database (lsblk's FSTYPE) may not know yet, or at all where no udev runs. No output: none.
+ */
+export function parseWipefs(json: string): Signature[] {
+  if (!json.trim()) return [];
+  return signatures
+    .parse(JSON.parse(json))
+    .signatures.map((x) => ({ type: x.type, ...(x.label ? { label: x.label } : {}) }));
 }

@@ -10,7 +10,7 @@ import { UsageError } from '../../src/cli/command.js';
 import type { Config } from '../../src/config.js';
 import { type AddFacts, planAdd } from '../../src/disks/add.js';
 import { diskHandlers, runDiskSteps } from '../../src/disks/execute.js';
-import { type BlockDevice, parseLsblk, parseWipefs } from '../../src/disks/add-lsblk.js';
+import { type BlockDevice, parseLsblk, parseWipefs } from '../../src/disks/lsblk.js';
 import { renderDeviceTimeout, renderMountUnit } from '../../src/disks/mount-unit.js';
 import { diskWait } from '../../src/disks/waiting.js';
 import { DiskMissingError, makeDirs } from '../../src/exec/files.js';
@@ -148,7 +148,7 @@ const LSBLK = JSON.stringify({
 });
 
 const facts = (device: string, more: Partial<AddFacts> = {}): AddFacts => ({
-  devices: parseLsblk(LSBLK),
+  devices: parseLsblk(LSBLK, true),
   device,
   srvInUse: new Set(['shared']),
   berthDisks: new Set(['backup']),
@@ -163,10 +163,10 @@ const facts = (device: string, more: Partial<AddFacts> = {}): AddFacts => ({
 
 describe('berth disks add: planning', () => {
   it('reads lsblk: lists of mount points, trimmed models, children', () => {
-    const [sda, sdb] = parseLsblk(LSBLK) as [BlockDevice, BlockDevice];
-    expect(sda.children.map((c) => c.mountpoints)).toEqual([['/efi'], ['/'], ['/var']]);
+    const [sda, sdb] = parseLsblk(LSBLK, true) as [BlockDevice, BlockDevice];
+    expect(sda.children.map((c) => c.mounts)).toEqual([['/efi'], ['/'], ['/var']]);
     expect(sdb.model).toBe('WDC WD20EFRX');
-    expect(sdb.mountpoints).toEqual([]);
+    expect(sdb.mounts).toEqual([]);
   });
 
   it('reads wipefs --no-act --json, and no output as no signature', () => {
