@@ -2,9 +2,11 @@
 // call, and JSON output parsed rather than scraped.
 import { spawn } from 'node:child_process';
 import { type Runner, type RunResult, spawnRunner } from '../process/run.js';
-
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+
+/** The longest line `podman events` is read into before it is dropped (an event is under 4 KB). */
+const MAX_EVENT_LINE = 1024 * 1024;
 
 export class PodmanError extends Error {}
 
@@ -260,6 +262,8 @@ export class Podman {
           // not an event line
         }
       }
+      // An event is a short line: a text without line breaks this long is not one; drop it.
+      if (buf.length > MAX_EVENT_LINE) buf = '';
     });
     child.on('error', () => {});
     return () => child.kill();
