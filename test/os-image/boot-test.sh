@@ -105,7 +105,7 @@ boot_once() {
     -drive if=none,id=bidle,file="$WORK/idle.img",format=raw -device ide-hd,drive=bidle,bus=ide.2,serial=BERTHIDLE \
     -nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$WEB_PORT-:80,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22" 2> "$WORK/qemu.err" &
   qemu=$!
-  ready_s=""
+  ready_s="" down_at=""
   shown=0
   beat=120
   while kill -0 "$qemu" 2>/dev/null; do
@@ -149,10 +149,16 @@ boot_once() {
     fi
     # A guest kernel crash under emulation: stop this boot now (it is booted once more).
     if console_crashed "$LOG"; then sleep 3; kill "$qemu" 2>/dev/null; fi
+    if [ -z "$down_at" ] && [ -n "$(console_ended "$LOG")" ]; then down_at=$(date +%s); fi
+    if [ -n "$down_at" ] && [ $(( $(date +%s) - down_at )) -ge "$QEMU_END_GRACE" ]; then
+      echo "boot-test: QEMU did not end within ${QEMU_END_GRACE} s of the guest's power-off: stopped, as the button would (the emulator, not berth)"
+      kill "$qemu" 2>/dev/null; break
+    fi
     sleep 0.5
   done
   rc=0
   wait "$qemu" || rc=$?
+  [ -z "$down_at" ] || rc=0
 }
 
 attempt=1

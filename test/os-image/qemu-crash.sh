@@ -21,3 +21,16 @@ emulator_crash() {
 # console_crashed CONSOLE_LOG: true once the console shows a guest kernel crash (the stage
 # then stops that QEMU at once instead of waiting for its time limit).
 console_crashed() { tr -d '\r' < "$1" | grep -aqE "$QEMU_CRASH_RE"; }
+
+# console_ended CONSOLE_LOG [FROM_LINE]: "reset" once the guest kernel has said it restarts,
+# "off" once it has said it powers down (in the lines after FROM_LINE), nothing before. By
+# then the guest has synced and unmounted everything: what is left is QEMU's part.
+console_ended() {
+  tail -n +"$(( ${2:-0} + 1 ))" "$1" | tr -d '\r' | grep -aoE '\] reboot: (Restarting system|Power down)' |
+    tail -1 | sed -e 's/.*Restarting system$/reset/' -e 's/.*Power down$/off/'
+}
+# Under software emulation QEMU now and then does not carry out the guest's last reset or
+# power-off and hangs with the console silent (seen once in CI, after "reboot: Restarting
+# system", until the stage's time limit). A stage that sees the guest's last words and no
+# QEMU exit within this many seconds stops QEMU itself, as the reset or power button would.
+QEMU_END_GRACE=${QEMU_END_GRACE:-60}
