@@ -2,27 +2,27 @@
 // recipe cannot say is an error at the compose key's line, never dropped without a word;
 // what gives an app power over the host is said loudly. Pure: files come in by a reader.
 import { isAbsolute, join, normalize, posix } from 'node:path';
+import { type BindContext, bindOutcome, under } from './binds.js';
 import { parseEnvFile } from './interpolate.js';
+import { addRecipeFile } from './recipe-files.js';
+import { placeMarkedSecrets, type SeedSecret, serviceSecrets } from './secrets.js';
+import { SECURITY_OPT_RE } from '../recipe/schema.js';
 import { type ComposeMessage, pathText } from './load.js';
 import { splitWords } from './words.js';
 
 type Path = (string | number)[];
 type Obj = Record<string, unknown>;
 
-export interface ConvertContext {
+export interface ConvertContext extends BindContext {
   file: string;
-  dir: string;
+  /** The variables the file was interpolated with (a compose secret may name one). */
+  vars: ReadonlyMap<string, string>;
   profiles: readonly string[];
-  allowedRoots: readonly string[];
   /** The project's name: Compose's `name:`, or the file's directory name. Its networks are named after it. */
   project: string;
   locate(path: Path): { line: number; col: number } | undefined;
   /** Where env files may be read from, as real paths (their text is copied into the recipes). */
   envFilePlaces: EnvFilePlaces;
-  /** A file's real path (links resolved), or undefined when it does not exist. */
-  realPath(path: string): string | undefined;
-  /** An env_file's text, or undefined when it cannot be read. */
-  readFile(path: string): string | undefined;
 }
 
 export interface EnvFilePlaces {
@@ -32,9 +32,6 @@ export interface EnvFilePlaces {
   /** berth's data dir: apps' own files and generated secrets, never copied anywhere. */
   dataDir: string;
 }
-
-const under = (path: string, root: string) =>
-  root === '/' || path === root || path.startsWith(`${root.replace(/\/+$/, '')}/`);
 
 /**
  * Why an env file (by its real path) may not be copied into a recipe, or undefined when it
@@ -48,10 +45,21 @@ export function envFileRefusal(real: string, places: EnvFilePlaces): string | un
   return `is outside the compose file's folder (${places.dir}) and the allowed roots (${places.allowedRoots.join(', ')}): copy it next to the compose file`;
 }
 
+/** A folder beside the compose file whose contents go into an app's volume (--move-data, --copy-data). */
+export interface DataTake {
+  from: string;
+  volume: string;
+}
+
 export interface ConvertedApp {
   service: string;
   name: string;
   recipe: Obj;
+  takes: DataTake[];
+  /** Secrets the import puts in the app's store before the recipe is written. */
+  seeds: SeedSecret[];
+  /** Folders the import makes (a volume shared by services). */
+  dirs: string[];
 }
 
 export interface Converted {
@@ -69,6 +77,9 @@ interface Svc {
   top: Obj;
   /** The service's own definition (extends resolved). */
   def: Obj;
+  takes: DataTake[];
+  seeds: SeedSecret[];
+  dirs: string[];
 }
 
 /** A value as a recipe's env holds it: ${ starts a berth substitution there, so a literal one is $${. */
@@ -86,7 +97,9 @@ const looksSecret = (name: string) => /pass|secret|token|key|auth|cred/i.test(na
 
 /** docker.io/library/nginx:latest from nginx, as Compose (and Docker) resolve it. */
 export function qualifyImage(image: string): { ref: string; note?: string } {
-  let ref = image;
+  // `app:${VERSION}` with VERSION unset (the loader said so) leaves a bare colon, and a
+  // template's `app:{{VERSION}}` or `app:<version>` is no tag either.
+  let ref = image.replace(/:(?:\{\{[^}]*\}\}|<[^>]*>)?$/, '');
   const first = ref.split('/')[0]!;
   const hasRegistry =
     ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
@@ -129,21 +142,26 @@ function listOrDict(v: unknown): [string, string | undefined][] {
 
 type Rule = (svc: Svc, value: unknown, ctx: ConvertContext) => void;
 
+const remote = (context: string) => /^(?:[a-z]+:\/\/|git@)/.test(context);
+/** A service whose build a recipe makes (a local context): its image: only names the result. */
+const builtHere = (def: Obj) => {
+  const b = def.build;
+  if (b === undefined) return false;
+  return !remote(String(isObj(b) ? (b.context ?? '.') : b));
+};
+
 /** Keys a recipe has no home for yet, with what to do. */
 const NO_HOME: Record<string, string> = {
   cap_drop: 'a recipe has no cap_drop key yet',
-  security_opt: 'a recipe has no security_opt key yet',
   ipc: 'a recipe has no ipc key yet',
   pid: 'a recipe has no pid key: a container sharing the host PID namespace is not supported',
   userns_mode: 'a recipe has no userns_mode key',
   cgroup: 'a recipe has no cgroup key',
   cgroup_parent: 'a recipe has no cgroup_parent key',
-  dns: 'a recipe has no dns key yet',
   dns_search: 'a recipe has no dns_search key yet',
   dns_opt: 'a recipe has no dns_opt key yet',
   external_links: 'a recipe has no external_links key',
   volumes_from: 'a recipe has no volumes_from key: give each app its own volumes or a shared host dir',
-  secrets: 'compose secrets are not converted: berth makes secrets itself (${secret:NAME} in env)',
   configs: 'compose configs are not converted: use files: in the recipe',
 };
 
@@ -168,22 +186,36 @@ const DROPPED: Record<string, string> = {
 
 const RULES: Record<string, Rule> = {
   image: (s, v) => {
+    if (builtHere(s.def)) return; // the build rule names it
     const q = qualifyImage(String(v));
     s.recipe.image = q.ref;
     if (q.note) s.say('warning', ['image'], q.note);
   },
   build: (s, v, ctx) => {
     const b = typeof v === 'string' ? { context: v } : (v as Obj);
+    if (builtHere(s.def) && s.def.image !== undefined)
+      s.say(
+        'info',
+        ['build'],
+        `the image is built here, as Compose builds it; the name ${String(s.def.image)} is not needed`,
+      );
     const extra = Object.keys(b).filter((k) => !['context', 'dockerfile', 'args', 'target'].includes(k));
     if (extra.length)
       s.say('error', ['build', extra[0]!], `build.${extra[0]} has no equal in a recipe's build`);
     const context = String(b.context ?? '.');
-    if (/^[a-z]+:\/\//.test(context))
-      return s.say(
-        'error',
-        ['build', 'context'],
-        'a build context from a URL is not supported; clone it and use its path',
-      );
+    // With an image beside it, Compose pulls the image and builds only when asked: so does berth.
+    if (/^[a-z]+:\/\//.test(context) || /^git@/.test(context))
+      return s.def.image !== undefined
+        ? s.say(
+            'warning',
+            ['build'],
+            `the image is used, and the build from ${context} was left out (a recipe builds from a local folder only)`,
+          )
+        : s.say(
+            'error',
+            ['build', 'context'],
+            'a build context from a URL is not supported; clone it and use its path',
+          );
     s.recipe.build = {
       context: isAbsolute(context) ? context : normalize(join(ctx.dir, context)),
       ...(b.dockerfile ? { file: String(b.dockerfile) } : {}),
@@ -192,6 +224,26 @@ const RULES: Record<string, Rule> = {
     };
   },
   command: (s, v) => command(s, 'command', v),
+  stop_signal: (s, v) => void (s.recipe.stop_signal = String(v)),
+  dns: (s, v) => void (s.recipe.dns = (Array.isArray(v) ? v : [v]).map(String)),
+  security_opt: (s, v) => {
+    const opts: string[] = [];
+    (v as unknown[]).forEach((o, i) => {
+      // Docker writes apparmor:unconfined as well as apparmor=unconfined; podman takes the second.
+      const opt = String(o).replace(/^(label|seccomp|apparmor|no-new-privileges|systempaths):/, '$1=');
+      if (SECURITY_OPT_RE.test(opt)) opts.push(opt);
+      else
+        s.say(
+          'error',
+          ['security_opt', i],
+          `${String(o)} is not one of podman's security options berth gives (label=, no-new-privileges, seccomp=, apparmor=, systempaths=unconfined)`,
+        );
+    });
+    if (!opts.length) return;
+    s.recipe.security_opt = opts;
+    s.say('loud', ['security_opt'], `runs with security options ${opts.join(', ')}`);
+  },
+  secrets: (s, v, ctx) => serviceSecrets(s, v, s.top.secrets, ctx),
   entrypoint: (s, v) => command(s, 'entrypoint', v),
   environment: (s, v) => {
     const env = (s.recipe.env ??= {}) as Obj;
@@ -217,7 +269,7 @@ const RULES: Record<string, Rule> = {
       if (refused) return s.say('error', ['env_file', i], `the env file ${path} ${refused}`);
       const text = real === undefined ? undefined : ctx.readFile(real);
       if (text === undefined) {
-        if (f.required !== false) s.say('error', ['env_file', i], `the env file ${path} cannot be read`);
+        if (f.required !== false) s.say('warning', ['env_file', i], missingEnvFile(path, ctx));
         return;
       }
       const parsed = parseEnvFile(text);
@@ -229,8 +281,9 @@ const RULES: Record<string, Rule> = {
     const ports: string[] = [];
     (v as unknown[]).forEach((p, i) => {
       const r = port(p);
-      if (typeof r === 'string') s.say('error', ['ports', i], r);
-      else ports.push(...r);
+      if (typeof r === 'string') return s.say('error', ['ports', i], r);
+      ports.push(...r.ports);
+      if (r.note) s.say('warning', ['ports', i], r.note);
     });
     if (ports.length) s.recipe.ports = ports;
   },
@@ -281,7 +334,14 @@ const RULES: Record<string, Rule> = {
             ['depends_on', d, 'condition'],
             'service_completed_successfully is not supported: berth runs services, not one-off jobs',
           );
-        else deps.push(cond === 'service_healthy' ? { [appName(d)]: 'healthy' } : appName(d));
+        else if (cond === 'service_healthy' && !hasHealthcheck(s.top, d)) {
+          s.say(
+            'warning',
+            ['depends_on', d, 'condition'],
+            `${d} has no healthcheck here (its image's own is not known to berth): the app waits for ${d} to start, not to be healthy; add a healthcheck to ${d} to wait for it`,
+          );
+          deps.push(appName(d));
+        } else deps.push(cond === 'service_healthy' ? { [appName(d)]: 'healthy' } : appName(d));
       }
     if (deps.length) s.recipe.depends_on = deps;
   },
@@ -295,10 +355,12 @@ const RULES: Record<string, Rule> = {
         ['healthcheck'],
         "no test: the image's own check is not known to berth; add health.cmd to the recipe",
       );
+    // A folded YAML block (`>`) ends in a line break the shell never needed.
+    const trim = (x: unknown) => String(x).replace(/\s+$/, '');
     let cmd: string | string[] | undefined;
-    if (typeof test === 'string') cmd = test;
-    else if (Array.isArray(test) && test[0] === 'CMD') cmd = test.slice(1).map(String);
-    else if (Array.isArray(test) && test[0] === 'CMD-SHELL') cmd = String(test[1] ?? '');
+    if (typeof test === 'string') cmd = trim(test);
+    else if (Array.isArray(test) && test[0] === 'CMD') cmd = test.slice(1).map(trim);
+    else if (Array.isArray(test) && test[0] === 'CMD-SHELL') cmd = trim(test[1] ?? '');
     if (!cmd)
       return s.say('error', ['healthcheck', 'test'], 'test must be a string, [CMD, …] or [CMD-SHELL, …]');
     const health: Obj = { cmd };
@@ -352,7 +414,17 @@ const RULES: Record<string, Rule> = {
       s.say('loud', ['privileged'], 'runs privileged: full access to the host');
     }
   },
-  user: (s, v) => void (s.recipe.user = String(v)),
+  user: (s, v) => {
+    const u = String(v);
+    // `user: UID:GID` or `${PUID}:${PGID}` left unset: a placeholder, not a user.
+    if (/^(?:[A-Z_]+:[A-Z_]+|:?|[A-Z_]*UID)$/.test(u))
+      return s.say(
+        'warning',
+        ['user'],
+        `user ${u || '(empty)'} is a placeholder: the image's own user runs the app; write numbers (e.g. 1000:1000) to choose`,
+      );
+    s.recipe.user = u;
+  },
   working_dir: (s, v) => void (s.recipe.workdir = String(v)),
   stop_grace_period: (s, v) => {
     const d = duration(v);
@@ -404,7 +476,13 @@ const RULES: Record<string, Rule> = {
         })
       : Object.entries(v as Obj).map(([k, x]): [string, string] => [k, String(Array.isArray(x) ? x[0] : x)]);
     for (const [h, ip] of entries) {
-      if (ip === 'host-gateway')
+      if (ip === 'host-gateway' && /^host\.(docker|containers)\.internal$/.test(h))
+        s.say(
+          'info',
+          ['extra_hosts'],
+          `${h} was left out: podman gives every container this name for the host itself`,
+        );
+      else if (ip === 'host-gateway')
         s.say(
           'error',
           ['extra_hosts'],
@@ -446,6 +524,30 @@ const RULES: Record<string, Rule> = {
   },
 };
 
+/**
+ * An env file the README tells a person to make (often from an example beside it): the app
+ * is imported without it, and the summary says what to do.
+ */
+function missingEnvFile(path: string, ctx: ConvertContext): string {
+  const base = posix.basename(path);
+  const example = [
+    `${base}.example`,
+    `${base}.sample`,
+    `${base}.dist`,
+    `example${base}`,
+    `example.${base.replace(/^\./, '')}`,
+  ]
+    .map((n) => join(ctx.dir, posix.dirname(path), n))
+    .find((p) => ctx.stat(p)?.kind === 'file');
+  return `the env file ${path} is not there: the app was imported without its variables; ${example ? `make it from ${posix.basename(example)} beside it` : "make it as the app's documentation says"} and import again, or add them to the recipe's env`;
+}
+
+const hasHealthcheck = (top: Obj, service: string) => {
+  const def = isObj(top.services) ? top.services[service] : undefined;
+  const h = isObj(def) ? def.healthcheck : undefined;
+  return isObj(h) && h.disable !== true && h.test !== undefined;
+};
+
 function memory(s: Svc, key: Path, v: unknown): void {
   const m = size(v);
   if (m) s.recipe.resources = { ...(s.recipe.resources as Obj | undefined), memory: m };
@@ -459,8 +561,12 @@ function command(s: Svc, key: 'command' | 'entrypoint', v: unknown): void {
   s.recipe[key] = words;
 }
 
-/** Short and long port forms, ranges included, as recipe port strings. */
-export function port(p: unknown): string[] | string {
+/**
+ * Short and long port forms, ranges included, as recipe port strings (or why not). A
+ * container port alone (Compose: a random host port) is published on the same host port,
+ * with a note: a home server's apps are reached at ports a person can write down.
+ */
+export function port(p: unknown): { ports: string[]; note?: string } | string {
   let hostIp: string | undefined;
   let published: string | undefined;
   let target: string;
@@ -483,8 +589,8 @@ export function port(p: unknown): string[] | string {
     proto = m[5] ?? 'tcp';
   }
   if (proto !== 'tcp' && proto !== 'udp') return `protocol ${proto} is not supported (tcp or udp)`;
-  if (published === undefined)
-    return `container port ${target} is published on a random host port; give the host port (e.g. "${target}:${target}")`;
+  const same = published === undefined;
+  published ??= target;
   const range = (x: string) => {
     const [a, b] = x.split('-').map(Number);
     return b === undefined ? [a!] : Array.from({ length: Math.max(0, b - a! + 1) }, (_, i) => a! + i);
@@ -495,15 +601,21 @@ export function port(p: unknown): string[] | string {
     return `${published}:${target}: the host and container ranges differ in length`;
   if (hosts.length > 100) return `${published}: a range of more than 100 ports is not supported`;
   const ip = hostIp ? `${hostIp.includes(':') ? `[${hostIp}]` : hostIp}:` : '';
-  return hosts.map((h, i) => `${ip}${h}:${targets[i]}/${proto}`);
+  const ports = hosts.map((h, i) => `${ip}${h}:${targets[i]}/${proto}`);
+  if (!same) return { ports };
+  return {
+    ports,
+    note: `container port ${target} has no host port (Compose would pick a random one): it is published on the same host port ${target}; write "PORT:${target}" to choose another`,
+  };
 }
 
 /** A volume under a free name: a second mount with the same name gets -2, -3, … */
-function put(s: Svc, volumes: Obj, key: Path, name: string, v: Obj): void {
+function put(s: Svc, volumes: Obj, key: Path, name: string, v: Obj): string {
   let n = name;
   for (let k = 2; n in volumes; k++) n = `${name}-${k}`;
   if (n !== name) s.say('info', key, `named ${n} in the recipe (${name} was taken)`);
   volumes[n] = v;
+  return n;
 }
 
 const truthy = (v: unknown) => v === true || (typeof v === 'string' && /^(1|t|true|yes|on)$/i.test(v));
@@ -566,12 +678,19 @@ function volume(s: Svc, m: unknown, i: number, ctx: ConvertContext): void {
         Array.isArray(d.volumes) &&
         d.volumes.some((x) => (isObj(x) ? x.source : String(x).split(':')[0]) === source),
     );
-    if (source && shared.length)
+    if (source && shared.length) {
+      // One data for several containers (an app and its cron worker): each berth app keeps
+      // its own, so the shared one becomes a folder of the project's under the first root.
+      const host = posix.join(ctx.allowedRoots[0] ?? '/srv', ctx.project, name);
+      s.dirs.push(host);
       s.say(
-        'error',
+        'warning',
         key,
-        `volume ${source} is shared with ${shared.map(([n]) => n).join(', ')}: each app gets its own data; share a host dir under ${ctx.allowedRoots[0]} instead`,
+        `volume ${source} is shared with ${shared.map(([n]) => n).join(', ')}: it became the folder ${host}, bound into each of them (berth makes it; its data is kept there, not in berth's data dir)`,
       );
+      put(s, volumes, key, name, { target, host, ...(readonly ? { readonly: true } : {}) });
+      return;
+    }
     put(s, volumes, key, name, { target, ...(readonly ? { readonly: true } : {}) });
     return;
   }
@@ -579,25 +698,51 @@ function volume(s: Svc, m: unknown, i: number, ctx: ConvertContext): void {
   // The host's clock zone, the most common read-only bind of all: a recipe sets TZ instead.
   if (source === '/etc/localtime' || source === '/etc/timezone')
     return s.say('warning', key, `${source} is not bound into apps: set TZ in the recipe's env instead`);
-  const src = source!.startsWith('~')
+  const src = source.startsWith('~')
     ? undefined
-    : isAbsolute(source!)
-      ? normalize(source!)
-      : normalize(join(ctx.dir, source!));
-  if (src === '/var/run/docker.sock' || src === '/run/docker.sock' || src?.endsWith('/podman.sock')) {
-    s.say('loud', key, `mounts the container engine's socket ${src}: full control of the host`);
-    return s.say('error', key, 'the container engine socket cannot be given to an app by a recipe');
-  }
-  const inside = src && ctx.allowedRoots.find((r) => under(src, r));
-  if (!src || !inside)
-    return s.say(
-      'error',
+    : normalize(isAbsolute(source) ? source : join(ctx.dir, source));
+  if (src && /(?:^|\/)(?:docker|podman)\.sock$/.test(src)) {
+    s.recipe.podman_socket = true;
+    s.say(
+      'loud',
       key,
-      `bind mount ${source} is outside the allowed roots (${ctx.allowedRoots.join(', ')}): move the data to e.g. ${ctx.allowedRoots[0]}/${s.app}/${posix.basename(source ?? 'data')} and write that path in the compose file`,
+      `gets the container engine's socket (${src}): podman's API is given at /var/run/docker.sock (podman_socket: true), with control of every container here${readonly ? '; :ro does not limit an API socket' : ''}`,
     );
+    if (target !== '/var/run/docker.sock')
+      s.say(
+        'warning',
+        key,
+        `the socket is at /var/run/docker.sock in the container, not ${target}: point the app there if it asks`,
+      );
+    return;
+  }
+  const inside = src && !ctx.binds.has(source) && ctx.allowedRoots.some((r) => under(src, r));
+  const meant = inside ? undefined : bindOutcome(source, target, ctx);
+  if (meant?.kind === 'error') return s.say('error', key, meant.text);
+  if (meant?.kind === 'system') {
+    s.recipe.host_paths = [
+      ...((s.recipe.host_paths as Obj[] | undefined) ?? []),
+      {
+        path: meant.path,
+        ...(target !== meant.path ? { target } : {}),
+        ...(readonly ? {} : { readonly: false }),
+      },
+    ];
+    return s.say('loud', key, `${meant.note}${readonly ? ', read-only' : ', and can WRITE there'}`);
+  }
+  if (meant?.kind === 'file') {
+    addRecipeFile(s.recipe, { target, content: literal(meant.content), mode: meant.mode });
+    return s.say('info', key, meant.note);
+  }
+  if (meant?.kind === 'volume') {
+    const name = put(s, volumes, key, meant.name, { target, ...(readonly ? { readonly: true } : {}) });
+    if (meant.take) s.takes.push({ from: meant.take, volume: name });
+    return s.say(meant.level, key, meant.note);
+  }
+  if (meant?.note) s.say('info', key, meant.note);
   put(s, volumes, key, vname(posix.basename(target)), {
     target,
-    host: src,
+    host: meant?.kind === 'host' ? meant.host : src,
     ...(readonly ? { readonly: true } : {}),
   });
 }
@@ -685,6 +830,9 @@ export function convertCompose(data: Obj, ctx: ConvertContext): Converted {
       recipe: { name: app },
       top: data,
       def,
+      takes: [],
+      seeds: [],
+      dirs: [],
       say: (level, key, text) =>
         messages.push({
           level,
@@ -723,7 +871,8 @@ export function convertCompose(data: Obj, ctx: ConvertContext): Converted {
             ['environment'],
             `${k} looks like a secret: consider \${secret:NAME} so berth generates it`,
           );
-    apps.push({ service, name: app, recipe: s.recipe });
+    placeMarkedSecrets(s);
+    apps.push({ service, name: app, recipe: s.recipe, takes: s.takes, seeds: s.seeds, dirs: s.dirs });
   }
   return { apps, messages };
 }

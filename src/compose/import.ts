@@ -1,22 +1,30 @@
 // berth import compose: load (parse, interpolate, schema), convert, then check the recipes
 // as `berth validate` would beside the recipes already there; write all of them, or none.
-import { readFileSync, realpathSync } from 'node:fs';
-import { link, rm } from 'node:fs/promises';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { atomicWrite } from '../exec/files.js';
+import { atomicWrite, privateDir } from '../exec/files.js';
 import type { CheckContext } from '../recipe/check.js';
 import { shownSource } from '../recipe/diagnostics.js';
 import { checkRecipeSet, readRecipe, recipeFiles } from '../recipe/load.js';
 import { parseRecipeText } from '../recipe/parse.js';
-import { appName, convertCompose } from './convert.js';
+import { appPaths } from '../render/paths.js';
+import type { PathFacts } from './binds.js';
+import { appName, type ConvertedApp, convertCompose } from './convert.js';
 import { type ComposeMessage, loadCompose } from './load.js';
+import { takeData, takeRefusal, type TakeRequest } from './take-data.js';
 
 export interface ImportResult {
   written: string[];
   /** Apps converted, by service. */
   apps: { service: string; app: string; file: string }[];
   messages: ComposeMessage[];
+  /** The recipes as they are (or, with dryRun, would be) written. */
+  recipes: { file: string; text: string }[];
+  /** Folders whose contents went (or, with dryRun, would go) into apps' volumes. */
+  taken: TakeRequest[];
 }
 
 export interface ImportOptions {
@@ -25,6 +33,12 @@ export interface ImportOptions {
   profiles: string[];
   ctx: CheckContext;
   env?: NodeJS.ProcessEnv;
+  /** --bind SRC=DEST: a bind source as written in the compose file → a folder under the allowed roots. */
+  binds?: ReadonlyMap<string, string>;
+  /** --move-data / --copy-data: a relative bind's folder that holds files goes into the app's volume. */
+  data?: 'move' | 'copy';
+  /** --dry-run: everything but writing (recipes and data stay as they are). */
+  dryRun?: boolean;
 }
 
 export async function importCompose(file: string, opts: ImportOptions): Promise<ImportResult> {
@@ -35,6 +49,8 @@ export async function importCompose(file: string, opts: ImportOptions): Promise<
     return {
       written: [],
       apps: [],
+      recipes: [],
+      taken: [],
       messages: [{ level: 'error', file, text: `cannot convert this file: ${(err as Error).message}` }],
     };
   }
@@ -49,13 +65,25 @@ const tryOr = <T>(f: () => T): T | undefined => {
 };
 /** A place's real path when it exists (a root reached by a link is where the link points). */
 const realOr = (p: string) => tryOr(() => realpathSync(p)) ?? p;
+const factsOf = (p: string): PathFacts | undefined =>
+  tryOr(() => {
+    const st = statSync(p);
+    const kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+    return { kind, size: st.size, mode: st.mode, entries: kind === 'dir' ? readdirSync(p).length : 0 };
+  });
 
 async function importUnguarded(file: string, opts: ImportOptions): Promise<ImportResult> {
   const loaded = await loadCompose(file, {
     ...(opts.envFiles ? { envFiles: opts.envFiles } : {}),
     ...(opts.env ? { env: opts.env } : {}),
   });
-  const none = (messages: ComposeMessage[]): ImportResult => ({ written: [], apps: [], messages });
+  const none = (messages: ComposeMessage[]): ImportResult => ({
+    written: [],
+    apps: [],
+    messages,
+    recipes: [],
+    taken: [],
+  });
   if (!('data' in loaded)) return none(loaded.messages);
   if (loaded.messages.some((m) => m.level === 'error')) return none(loaded.messages);
   const dir = dirname(resolve(file));
@@ -64,18 +92,21 @@ async function importUnguarded(file: string, opts: ImportOptions): Promise<Impor
       /^-+|-+$/g,
       '',
     ) || 'compose';
+  const dataDir = realOr(resolve(opts.ctx.dataDir));
   const converted = convertCompose(loaded.data, {
     file,
     dir,
+    realDir: realOr(dir),
+    dataDir,
+    binds: opts.binds ?? new Map(),
+    vars: loaded.vars,
+    data: opts.data,
     profiles: opts.profiles,
     allowedRoots: opts.ctx.allowedRoots,
     project,
     locate: loaded.locate,
-    envFilePlaces: {
-      dir: realOr(dir),
-      allowedRoots: opts.ctx.allowedRoots.map(realOr),
-      dataDir: realOr(resolve(opts.ctx.dataDir)),
-    },
+    envFilePlaces: { dir: realOr(dir), allowedRoots: opts.ctx.allowedRoots.map(realOr), dataDir },
+    stat: factsOf,
     realPath: (p) => tryOr(() => realpathSync(p)),
     readFile: (p) => tryOr(() => readFileSync(p, 'utf8')),
   });
@@ -113,18 +144,95 @@ async function importUnguarded(file: string, opts: ImportOptions): Promise<Impor
       });
     }
   const apps = texts.map((t) => ({ service: t.service, app: t.name, file: t.dest }));
+  const recipes = texts.map((t) => ({ file: t.dest, text: t.text }));
+  const taken = converted.apps.flatMap((a) =>
+    a.takes.map((t) => ({
+      from: t.from,
+      to: appPaths(opts.ctx.dataDir, a.name).volume(t.volume),
+      move: opts.data === 'move',
+    })),
+  );
+  const notWritten = (): ImportResult => ({ written: [], apps, messages, recipes, taken });
   if (messages.some((m) => m.level === 'error') || texts.length === 0) {
     if (texts.length === 0)
       messages.push({ level: 'error', file, text: 'no service to import (check --profile)' });
-    return { written: [], apps, messages };
+    return notWritten();
   }
-  // All or nothing: every recipe goes to a temp file first; only when all are there are
-  // they linked into place (a link never replaces a recipe that appeared meanwhile).
+  // A volume that already holds data is never mixed into: refused before anything moves.
+  for (const t of taken) {
+    const why = await takeRefusal(t);
+    if (why) messages.push({ level: 'error', file: t.from, text: why });
+  }
+  if (messages.some((m) => m.level === 'error') || opts.dryRun) return notWritten();
+  // The data first: a recipe written before it would start the app on an empty volume.
+  for (const t of taken)
+    try {
+      await takeData(t);
+    } catch (err) {
+      messages.push({
+        level: 'error',
+        file: t.from,
+        text: `${(err as Error).message}; no recipe was written`,
+      });
+      return notWritten();
+    }
+  try {
+    await seedSecrets(converted.apps, opts.ctx.dataDir);
+    for (const d of new Set(converted.apps.flatMap((a) => a.dirs)))
+      await mkdir(d, { recursive: true, mode: 0o755 });
+  } catch (err) {
+    messages.push({
+      level: 'error',
+      file: opts.ctx.dataDir,
+      text: `the apps' secrets and shared folders could not be made: ${(err as Error).message}; no recipe was written`,
+    });
+    return notWritten();
+  }
+  const written = await placeRecipes(texts, opts.outDir, messages);
+  return { written, apps, messages, recipes, taken };
+}
+
+/**
+ * Secrets the apps get before their first start: a compose secret's value from its file,
+ * and a generated one that more than one app uses (one value for all of them; one app's
+ * own is made by its first apply, as always). A secret already there is never replaced.
+ */
+async function seedSecrets(apps: readonly ConvertedApp[], dataDir: string): Promise<void> {
+  const byName = new Map<string, { value?: string; apps: Set<string> }>();
+  for (const a of apps)
+    for (const s of a.seeds) {
+      const e = byName.get(s.name) ?? { apps: new Set<string>() };
+      if (s.value !== undefined) e.value ??= s.value;
+      e.apps.add(a.name);
+      byName.set(s.name, e);
+    }
+  for (const [name, e] of byName) {
+    if (e.value === undefined && e.apps.size < 2) continue;
+    const files = [...e.apps].map((app) => join(appPaths(dataDir, app).secretsDir, name));
+    const held = await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => undefined)));
+    const value = e.value ?? held.find((h) => h !== undefined) ?? randomBytes(24).toString('base64url');
+    for (const [k, f] of files.entries()) {
+      if (held[k] !== undefined) continue;
+      await privateDir(dirname(f));
+      await atomicWrite(f, value, 0o600);
+    }
+  }
+}
+
+/**
+ * All or nothing: every recipe goes to a temp file first; only when all are there are they
+ * linked into place (a link never replaces a recipe that appeared meanwhile).
+ */
+async function placeRecipes(
+  texts: { dest: string; text: string }[],
+  outDir: string,
+  messages: ComposeMessage[],
+): Promise<string[]> {
   const temps: string[] = [];
   const placed: string[] = [];
   try {
     for (const t of texts) {
-      const tmp = join(opts.outDir, `.${basename(t.dest)}.import-${process.pid}.tmp`);
+      const tmp = join(outDir, `.${basename(t.dest)}.import-${process.pid}.tmp`);
       await atomicWrite(tmp, t.text, 0o600);
       temps.push(tmp);
     }
@@ -134,16 +242,12 @@ async function importUnguarded(file: string, opts: ImportOptions): Promise<Impor
     }
   } catch (err) {
     await Promise.all(placed.map((f) => rm(f, { force: true })));
-    messages.push({
-      level: 'error',
-      file: opts.outDir,
-      text: `nothing was written: ${(err as Error).message}`,
-    });
-    return { written: [], apps, messages };
+    messages.push({ level: 'error', file: outDir, text: `nothing was written: ${(err as Error).message}` });
+    return [];
   } finally {
     await Promise.all(temps.map((f) => rm(f, { force: true })));
   }
-  return { written: texts.map((t) => t.dest), apps, messages };
+  return texts.map((t) => t.dest);
 }
 
 /** One message in the form compilers use; a message never holds a value from the file. */

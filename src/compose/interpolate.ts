@@ -17,7 +17,13 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 /** Defaults nest (${A:-${B:-…}}); deeper than this is refused, not recursed into. */
 const MAX_DEPTH = 16;
 
-export function interpolate(text: string, vars: Vars, depth = 0): Interpolated {
+/**
+ * What a required variable with no value (`${X:?message}`) becomes when the caller can
+ * supply it (a generated secret, say): its text, or undefined for Compose's error.
+ */
+export type OnRequired = (name: string, message: string) => string | undefined;
+
+export function interpolate(text: string, vars: Vars, depth = 0, onRequired?: OnRequired): Interpolated {
   if (depth > MAX_DEPTH)
     return { value: '', unset: [], used: [], error: `variables nest deeper than ${MAX_DEPTH} levels` };
   let out = '';
@@ -59,7 +65,7 @@ export function interpolate(text: string, vars: Vars, depth = 0): Interpolated {
       if (rest !== '' && !op)
         return { value: out, unset, used, error: `'\${${inner}}' has an unknown modifier` };
       const arg = op ? rest.slice(op.length) : '';
-      const sub = op ? interpolate(arg, vars, depth + 1) : undefined;
+      const sub = op ? interpolate(arg, vars, depth + 1, onRequired) : undefined;
       if (sub?.error) return { value: out, unset, used, error: sub.error };
       const empty = op?.startsWith(':') ? !set || val === '' : !set;
       const from = (r: Interpolated) => {
@@ -69,9 +75,10 @@ export function interpolate(text: string, vars: Vars, depth = 0): Interpolated {
       if (op === ':-' || op === '-') out += empty ? from(sub!) : take(name);
       else if (op === ':+' || op === '+') out += empty ? '' : from(sub!);
       else if (op === ':?' || op === '?') {
-        if (empty)
+        const supplied = empty ? onRequired?.(name, sub!.value) : undefined;
+        if (empty && supplied === undefined)
           return { value: out, unset, used, error: `${name} is required: ${sub!.value || 'it is not set'}` };
-        out += take(name);
+        out += empty ? supplied! : take(name);
       } else if (set) out += take(name);
       else unset.push(name);
       i = end;

@@ -5,6 +5,7 @@
 // secrets' values come in from the caller.
 import type { App } from '../recipe/app.js';
 import { expandTemplate, secretNames } from '../recipe/template.js';
+import { DOCKER_SOCKET_INSIDE, PODMAN_SOCKET } from '../render/paths.js';
 
 export type Manifest = Record<string, unknown> & { kind: string; metadata: { name: string } };
 
@@ -171,6 +172,27 @@ export function renderKube(app: App, ctx: KubeContext): KubeExport {
       mounts.push({ name, mountPath: p });
     }
   }
+  for (const h of app.hostPaths) {
+    const vol = dns(`host-${h.path}`);
+    volumes.push({ name: vol, hostPath: { path: h.path } });
+    mounts.push({ name: vol, mountPath: h.target, ...(h.readonly ? { readOnly: true } : {}) });
+    warnings.push(`host path ${h.path}: mounted from the node (hostPath), with what that node has there`);
+  }
+  if (app.podmanSocket) {
+    volumes.push({ name: 'podman-socket', hostPath: { path: PODMAN_SOCKET, type: 'Socket' } });
+    mounts.push({ name: 'podman-socket', mountPath: DOCKER_SOCKET_INSIDE });
+    warnings.push(
+      `podman_socket: the node's ${PODMAN_SOCKET} (a cluster node may have none; the app controls the node's containers)`,
+    );
+  }
+  if (app.stopSignal)
+    warnings.push(
+      `stop_signal ${app.stopSignal}: not exported (Kubernetes sends SIGTERM; the image's STOPSIGNAL, if it has one)`,
+    );
+  if (app.securityOpt.length)
+    warnings.push(
+      `security_opt ${app.securityOpt.join(', ')}: not exported (set the pod's securityContext: seccompProfile, appArmorProfile, seLinuxOptions)`,
+    );
   for (const d of app.devices) {
     const vol = dns(`dev-${d.path}`);
     volumes.push({ name: vol, hostPath: { path: d.path, type: 'CharDevice' } });
@@ -219,6 +241,7 @@ export function renderKube(app: App, ctx: KubeContext): KubeExport {
         },
         spec: {
           ...(app.network === 'host' ? { hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' } : {}),
+          ...(app.dns.length ? { dnsConfig: { nameservers: app.dns } } : {}),
           terminationGracePeriodSeconds: app.stopTimeoutSec,
           ...(app.init ? { shareProcessNamespace: true } : {}),
           ...(app.extraHosts.length

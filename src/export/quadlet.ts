@@ -11,7 +11,9 @@ import {
   containerName,
   diskMountPoint,
   diskMountUnit,
+  DOCKER_SOCKET_INSIDE,
   networkName,
+  PODMAN_SOCKET,
   unitName,
 } from '../render/paths.js';
 import { healthShell } from '../render/podman-args.js';
@@ -124,6 +126,19 @@ export const QUADLET_TABLE: readonly QuadletRule[] = [
   },
   { key: 'capabilities', lines: (a) => a.capabilities.map((c): Line => ['AddCapability', c]) },
   { key: 'privileged', lines: (a) => (a.privileged ? [['PodmanArgs', '--privileged']] : []) },
+  {
+    key: 'host_paths',
+    lines: (a) =>
+      a.hostPaths.map((h): Line => ['Volume', raw(`${h.path}:${h.target}${h.readonly ? ':ro' : ''}`)]),
+  },
+  {
+    key: 'security_opt',
+    lines: (a) => a.securityOpt.map((o): Line => ['PodmanArgs', words(`--security-opt=${o}`)]),
+  },
+  {
+    key: 'podman_socket',
+    lines: (a) => (a.podmanSocket ? [['Volume', raw(`${PODMAN_SOCKET}:${DOCKER_SOCKET_INSIDE}`)]] : []),
+  },
   // Keys Quadlet gained only in later podman versions go in PodmanArgs= as berth's own flags.
   {
     key: 'shm_size',
@@ -166,6 +181,11 @@ export const QUADLET_TABLE: readonly QuadletRule[] = [
   { key: 'workdir', lines: (a) => (a.workdir ? [['PodmanArgs', words(`--workdir=${a.workdir}`)]] : []) },
   { key: 'init', lines: (a) => (a.init ? [['RunInit', 'true']] : []) },
   { key: 'stop_timeout', lines: (a) => [['PodmanArgs', `--stop-timeout=${a.stopTimeoutSec}`]] },
+  {
+    key: 'stop_signal',
+    lines: (a) => (a.stopSignal ? [['PodmanArgs', `--stop-signal=${a.stopSignal}`]] : []),
+  },
+  { key: 'dns', lines: (a) => a.dns.map((ip): Line => ['PodmanArgs', `--dns=${ip}`]) },
   {
     // On a Quadlet host podman's own timers run the checks (berth runs its own timer instead).
     key: 'health',
@@ -211,6 +231,7 @@ export function renderQuadlet(app: App, ctx: QuadletContext): QuadletFile[] {
         `Requires=${unitName(d.app)}`,
         `After=${unitName(d.app)}`,
       ]),
+      ...(app.podmanSocket ? ['Requires=podman.socket', 'After=podman.socket'] : []),
       ...[...app.requiresMounts, ...appDisks(app.volumes).map(diskMountPoint)].map(
         (p) => `RequiresMountsFor=${systemdEscape(p, 'path')}`,
       ),

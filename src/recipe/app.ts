@@ -92,6 +92,8 @@ export interface App {
   user?: string;
   workdir?: string;
   stopTimeoutSec: number;
+  stopSignal?: string;
+  dns: string[];
   init: boolean;
   network: 'host' | 'bridge' | 'none';
   ports: PortMapping[];
@@ -102,6 +104,11 @@ export interface App {
   devices: { path: string; optional: boolean }[];
   capabilities: string[];
   privileged: boolean;
+  /** The host's own paths bound in (host_paths:). */
+  hostPaths: { path: string; target: string; readonly: boolean }[];
+  securityOpt: string[];
+  /** podman's API socket at /var/run/docker.sock. */
+  podmanSocket: boolean;
   shmBytes?: number;
   readOnly: boolean;
   tmpfs: string[];
@@ -159,6 +166,8 @@ export function toApp(r: Recipe, file: string, dataDir: string): App {
     ...(r.user ? { user: r.user } : {}),
     ...(r.workdir ? { workdir: r.workdir } : {}),
     stopTimeoutSec: durationSeconds(r.stop_timeout),
+    ...(r.stop_signal ? { stopSignal: r.stop_signal } : {}),
+    dns: r.dns ?? [],
     init: r.init,
     network: r.network,
     ports: portsOf(r),
@@ -194,6 +203,13 @@ export function toApp(r: Recipe, file: string, dataDir: string): App {
     devices: (r.devices ?? []).map((d) => ({ path: d.replace(/^-/, ''), optional: d.startsWith('-') })),
     capabilities: [...new Set((r.capabilities ?? []).map((c) => c.replace(/^CAP_/, '')))],
     privileged: r.privileged,
+    hostPaths: (r.host_paths ?? []).map((h) => ({
+      path: h.path,
+      target: h.target ?? h.path,
+      readonly: h.readonly,
+    })),
+    securityOpt: [...new Set(r.security_opt ?? [])],
+    podmanSocket: r.podman_socket,
     ...(r.shm_size ? { shmBytes: sizeBytes(r.shm_size) } : {}),
     readOnly: r.read_only,
     tmpfs: [...new Set(r.tmpfs ?? [])],

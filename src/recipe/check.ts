@@ -101,6 +101,16 @@ export function hostPathProblem(host: string, ctx: CheckContext): string | undef
   return undefined;
 }
 
+/** Why a host_paths entry cannot be given: berth's own data, or an engine socket (podman_socket says that). */
+function systemPathProblem(path: string, ctx: CheckContext): string | undefined {
+  const dataDir = trimSlash(ctx.dataDir);
+  if (under(path, dataDir) || under(dataDir, path))
+    return `holds berth's data dir (${ctx.dataDir}): apps' data and secrets are not given to another app`;
+  if (/(?:^|\/)(?:docker|podman)\.sock$/.test(path))
+    return "is a container engine's socket: write podman_socket: true instead (podman's API at /var/run/docker.sock)";
+  return undefined;
+}
+
 export function checkRecipe(r: Recipe, ctx: CheckContext): Problem[] {
   const problems: Problem[] = [];
   const add = (path: PropertyKey[], message: string, extra: Partial<Problem> = {}) =>
@@ -114,6 +124,10 @@ export function checkRecipe(r: Recipe, ctx: CheckContext): Problem[] {
     const image = parseImageRef(r.image);
     if (typeof image === 'string') add(['image'], image);
   }
+  (r.host_paths ?? []).forEach((h, i) => {
+    const why = systemPathProblem(posix.normalize(h.path), ctx);
+    if (why) add(['host_paths', i, 'path'], `${h.path} ${why}`);
+  });
   const context = typeof r.build === 'string' ? r.build : r.build?.context;
   const outsideRoots = (p: string | undefined): p is string =>
     p?.startsWith('/') === true &&

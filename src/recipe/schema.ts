@@ -123,6 +123,21 @@ const fileEntry = z.strictObject({
 
 const envValue = z.union([line(), z.number(), z.boolean()]);
 
+const hostPath = z.strictObject({
+  path: absPath('path').describe('The host path, e.g. /run/dbus.'),
+  target: absPath('target')
+    .optional()
+    .describe('Where it appears in the container (default: the same path).'),
+  readonly: z.boolean().default(true).describe('Read-only (the default); false lets the app write there.'),
+});
+
+export const SECURITY_OPT_RE =
+  /^(?:label=(?:disable|nested|(?:user|role|type|level|filetype):[A-Za-z0-9_.:,-]+)|no-new-privileges(?:=(?:true|false))?|seccomp=(?:unconfined|\/[A-Za-z0-9_./-]+)|apparmor=(?:unconfined|[A-Za-z0-9_.-]+)|systempaths=unconfined)$/;
+const securityOpt = line(256).regex(SECURITY_OPT_RE, {
+  error:
+    "must be one of podman's security options: label=disable, label=type:…, no-new-privileges, seccomp=unconfined or seccomp=/path, apparmor=unconfined or apparmor=PROFILE, systempaths=unconfined",
+});
+
 const healthCmd = z.union([line().min(1), z.array(line()).min(1)]);
 
 const health = z.strictObject({
@@ -273,6 +288,14 @@ export const RecipeSchema = z
         'Run a tiny init as PID 1 that forwards signals and reaps zombies, for programs not written to be PID 1.',
       ),
     stop_timeout: duration.default('10s').describe('How long the app gets to stop before it is killed.'),
+    stop_signal: line(16)
+      .regex(/^(?:SIG)?[A-Z][A-Z0-9+]*$|^[0-9]{1,2}$/, {
+        error: "must be a signal name such as 'SIGINT', or its number",
+      })
+      .optional()
+      .describe(
+        "The signal that asks the app to stop (default: the image's, else SIGTERM), e.g. 'SIGINT' for PostgreSQL's fast shutdown.",
+      ),
 
     network: z
       .enum(['host', 'bridge', 'none'])
@@ -313,8 +336,8 @@ export const RecipeSchema = z
       .describe('Small config files written by berth and mounted read-only into the container.'),
     env: z
       .record(
-        line(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
-          error: 'environment variable names must be letters, digits and underscores',
+        line(128).regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, {
+          error: 'environment variable names must be letters, digits, underscores, dots and dashes',
         }),
         envValue,
       )
@@ -336,6 +359,24 @@ export const RecipeSchema = z
       .boolean()
       .default(false)
       .describe('Give the container full access to the host. Shown loudly by plan.'),
+    host_paths: z
+      .array(hostPath)
+      .optional()
+      .describe(
+        "The host's own system paths bound into the container (e.g. /run/dbus, /lib/modules), read-only unless readonly: false. Shown loudly by plan.",
+      ),
+    security_opt: z
+      .array(securityOpt)
+      .optional()
+      .describe(
+        "podman's security options: label=disable|type:…|level:…, no-new-privileges, seccomp=unconfined|/path, apparmor=unconfined|PROFILE. Shown loudly by plan.",
+      ),
+    podman_socket: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Give the container podman's API socket at /var/run/docker.sock (for dashboards and proxies that watch containers): control of every container on the host. Shown loudly by plan.",
+      ),
     resources: z
       .strictObject({
         memory: size.optional().describe("Memory limit, e.g. '512M'."),
@@ -390,6 +431,11 @@ export const RecipeSchema = z
       .describe(
         'Resource limits of the processes (setrlimit): a number for both, or {soft, hard}; -1 is unlimited.',
       ),
+    dns: z
+      .array(ipAddress)
+      .max(3)
+      .optional()
+      .describe("DNS servers for the container instead of the host's (at most 3), e.g. [1.1.1.1]."),
     extra_hosts: z
       .record(hostLabel, ipAddress)
       .optional()

@@ -79,6 +79,10 @@ export function appPaths(dataDir: string, app: string): AppPaths {
 }
 
 /** Where berth mounts a data disk, and the directories of an app's volumes on it. */
+/** podman's API socket (root's podman.socket), and where Docker clients in a container look for one. */
+export const PODMAN_SOCKET = '/run/podman/podman.sock';
+export const DOCKER_SOCKET_INSIDE = '/var/run/docker.sock';
+
 export const DISKS_ROOT = '/srv';
 export const diskMountPoint = (label: string) => posix.join(DISKS_ROOT, label);
 export const diskVolumeDir = (label: string, app: string, volume: string) =>

@@ -3,7 +3,14 @@
 // another option; the image and command come last, after which podman parses no options.
 import type { App } from '../recipe/app.js';
 import { expandTemplate } from '../recipe/template.js';
-import { appPaths, containerName, networkName, pinRef } from './paths.js';
+import {
+  appPaths,
+  containerName,
+  DOCKER_SOCKET_INSIDE,
+  networkName,
+  PODMAN_SOCKET,
+  pinRef,
+} from './paths.js';
 
 export interface RenderContext {
   /** Absolute path of the podman binary. */
@@ -86,6 +93,15 @@ export const PODMAN_FLAG_TABLE: readonly FlagRule[] = [
   },
   { key: 'capabilities', flags: (a) => a.capabilities.map((c) => `--cap-add=${c}`) },
   { key: 'privileged', flags: (a) => (a.privileged ? ['--privileged'] : []) },
+  {
+    key: 'host_paths',
+    flags: (a) => a.hostPaths.map((h) => `--volume=${h.path}:${h.target}${h.readonly ? ':ro' : ''}`),
+  },
+  { key: 'security_opt', flags: (a) => a.securityOpt.map((o) => `--security-opt=${o}`) },
+  {
+    key: 'podman_socket',
+    flags: (a) => (a.podmanSocket ? [`--volume=${PODMAN_SOCKET}:${DOCKER_SOCKET_INSIDE}`] : []),
+  },
   { key: 'shm_size', flags: (a) => (a.shmBytes !== undefined ? [`--shm-size=${a.shmBytes}`] : []) },
   { key: 'read_only', flags: (a) => (a.readOnly ? ['--read-only'] : []) },
   { key: 'tmpfs', flags: (a) => a.tmpfs.map((p) => `--tmpfs=${p}`) },
@@ -116,6 +132,8 @@ export const PODMAN_FLAG_TABLE: readonly FlagRule[] = [
   { key: 'workdir', flags: (a) => (a.workdir ? [`--workdir=${a.workdir}`] : []) },
   { key: 'init', flags: (a) => (a.init ? ['--init'] : []) },
   { key: 'stop_timeout', flags: (a) => [`--stop-timeout=${a.stopTimeoutSec}`] },
+  { key: 'stop_signal', flags: (a) => (a.stopSignal ? [`--stop-signal=${a.stopSignal}`] : []) },
+  { key: 'dns', flags: (a) => a.dns.map((ip) => `--dns=${ip}`) },
   {
     key: 'health',
     flags: (a) => {

@@ -78,6 +78,8 @@ export function renderUnit(app: App, ctx: RenderContext): RenderedUnit {
       // The health check's timer starts with the app and stops with it (PartOf= there).
       ...(app.health ? [`Wants=${healthUnitNames(app.name).timer}`] : []),
       ...deps.flatMap((u) => [`Requires=${u}`, `After=${u}`]),
+      // podman's API socket is made by its socket unit, started for the app that is given it.
+      ...(app.podmanSocket ? ['Requires=podman.socket', 'After=podman.socket'] : []),
       ...mountPaths(app, ctx).map((p) => `RequiresMountsFor=${systemdEscape(p, 'path')}`),
       `StartLimitIntervalSec=${START_LIMIT_INTERVAL_SEC}`,
       `StartLimitBurst=${START_LIMIT_BURST}`,

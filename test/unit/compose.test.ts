@@ -1,62 +1,19 @@
 // berth import compose, piece by piece (interpolation, word splitting, ports, images, keys)
 // and whole (load → convert → recipes checked as `berth validate` checks them), with files
 // Compose rejects, hostile documents and secrets that must never be printed.
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { convertCompose } from '../../src/compose/convert.js';
 import { port, qualifyImage } from '../../src/compose/convert.js';
 import { formatComposeMessage, importCompose } from '../../src/compose/import.js';
 import { interpolate } from '../../src/compose/interpolate.js';
 import { splitWords } from '../../src/compose/words.js';
 import type { CheckContext } from '../../src/recipe/check.js';
+import { composeWorkdir } from '../compose-import.js';
 import { CHECK_CTX } from '../helpers.js';
 
-const work = mkdtempSync(join(tmpdir(), 'berth-compose-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-let n = 0;
-/**
- * Writes a compose file (and .env, and other files beside it) into a fresh dir; imports it
- * into a fresh recipes dir, with `procEnv` as the command's environment.
- */
-async function imp(
-  yaml: string,
-  opts: {
-    env?: string;
-    out?: string;
-    profiles?: string[];
-    files?: Record<string, string>;
-    procEnv?: Record<string, string>;
-    ctx?: CheckContext;
-  } = {},
-) {
-  const dir = join(work, `p${++n}`);
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'compose.yaml'), yaml);
-  if (opts.env) writeFileSync(join(dir, '.env'), opts.env);
-  for (const [name, text] of Object.entries(opts.files ?? {})) {
-    mkdirSync(dirname(join(dir, name)), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  const out = opts.out ?? join(dir, 'recipes');
-  mkdirSync(out, { recursive: true });
-  const r = await importCompose(join(dir, 'compose.yaml'), {
-    outDir: out,
-    profiles: opts.profiles ?? [],
-    ctx: opts.ctx ?? CHECK_CTX,
-    env: opts.procEnv ?? {},
-  });
-  return { ...r, out, text: r.messages.map(formatComposeMessage).join('\n') };
-}
+const { work, imp } = composeWorkdir();
 
 describe('interpolation', () => {
   const vars = new Map([
@@ -92,12 +49,13 @@ describe('pieces', () => {
     ['[::1]:8080:80', ['[::1]:8080:80/tcp']],
     ['9000-9001:9000-9001', ['9000:9000/tcp', '9001:9001/tcp']],
     [{ target: 80, published: '8081', protocol: 'tcp', host_ip: '0.0.0.0' }, ['0.0.0.0:8081:80/tcp']],
-    ['80', /random host port/],
+    ['80', ['80:80/tcp'], /no host port .*published on the same host port 80/],
+    ['53/udp', ['53:53/udp'], /same host port 53/],
     ['1-2:1-3', /differ in length/],
-  ])('port %j', (p, want) => {
+  ])('port %j', (p, want, note?: RegExp) => {
     const r = port(p);
     if (want instanceof RegExp) expect(r).toMatch(want);
-    else expect(r).toEqual(want);
+    else expect(r).toEqual({ ports: want, ...(note ? { note: expect.stringMatching(note) } : {}) });
   });
 
   it.each([
@@ -181,10 +139,10 @@ volumes:
       /:4:5: POWER OVER THE HOST: services\.tool\.privileged: runs privileged/,
       /:5:5: POWER OVER THE HOST: services\.tool\.cap_add: gets extra Linux capabilities SYS_ADMIN/,
       /POWER OVER THE HOST: services\.tool\.devices: gets host devices \/dev\/dri/,
-      /:7:\d+: POWER OVER THE HOST: services\.tool\.volumes\[0\]: mounts the container engine's socket/,
-      /:7:\d+: error: services\.tool\.volumes\[1\]: bind mount \.\/data is outside the allowed roots .*move the data to e\.g\. \/srv\/tool\/data/,
+      /:7:\d+: POWER OVER THE HOST: services\.tool\.volumes\[0\]: gets the container engine's socket \(\/var\/run\/docker\.sock\): podman's API is given at \/var\/run\/docker\.sock \(podman_socket: true\)/,
+      /:7:\d+: info: services\.tool\.volumes\[1\]: \.\/data \(this project's data\) became the app's volume data/,
       /:9:5: error: services\.tool\.pid: a recipe has no pid key/,
-      /:10:\d+: error: services\.tool\.ports\[0\]: container port 80 is published on a random host port/,
+      /:10:\d+: warning: services\.tool\.ports\[0\]: container port 80 has no host port .* same host port 80/,
     ])
       expect(r.text).toMatch(want);
   });
@@ -247,16 +205,16 @@ networks: {outside: {external: true}}
     writeFileSync(join(base, 'srv/shared/common.env'), 'COMMON=1\n');
     writeFileSync(join(base, 'elsewhere.env'), 'ELSEWHERE=1\n');
     const app = (envFile: string) => `services:\n  a:\n    image: x/y:1\n    env_file: [${envFile}]\n`;
+    let k = 0;
     for (const [envFile, why] of [
-      [relative(join(work, `p${n + 1}`), secret), /is in berth's data dir \(.*berth-data\)/],
+      [relative(join(work, `envplace${k + 1}`), secret), /is in berth's data dir \(.*berth-data\)/],
       [secret, /is in berth's data dir/],
       ['link.env', /is in berth's data dir/], // a link beside the compose file, to the secret
       [join(base, 'elsewhere.env'), /is outside the compose file's folder .* and the allowed roots/],
     ] as const) {
-      const dir = join(work, `p${n + 1}`);
+      const dir = join(work, `envplace${++k}`);
       mkdirSync(dir);
       symlinkSync(secret, join(dir, 'link.env'));
-      n++;
       writeFileSync(join(dir, 'compose.yaml'), app(envFile));
       const r = await importCompose(join(dir, 'compose.yaml'), { outDir: dir, profiles: [], ctx, env: {} });
       const text = r.messages.map(formatComposeMessage).join('\n');
@@ -286,11 +244,16 @@ networks: {outside: {external: true}}
     expect(readFileSync(join(r.out, 'a.yaml'), 'utf8')).toContain('DB_PASSWORD: shell-secret-value');
   });
 
-  it('names a missing required variable and never prints a value', async () => {
+  it('names the missing required variables in one message, with what to write, and never prints a value', async () => {
     const r = await imp(
-      'services:\n  a:\n    image: x/y:1\n    environment: {TOKEN: "${TOKEN:?put TOKEN in .env}"}\n',
+      'services:\n  a:\n    image: x/y:1\n    environment: {DOMAIN: "${DOMAIN:?put DOMAIN in .env}", MAIL: "${MAIL:?}", SET: "${SET:?}"}\n',
+      { procEnv: { SET: 'v4lue' } },
     );
-    expect(r.text).toMatch(/compose\.yaml:4:\d+: error: TOKEN is required: put TOKEN in \.env/);
+    expect(r.text).toMatch(
+      /compose\.yaml:4:\d+: error: required variables have no value: DOMAIN \(put DOMAIN in \.env\), MAIL; write them in a file \(DOMAIN=… MAIL=…, one per line\) and import again with --env-file FILE/,
+    );
+    expect(r.messages.filter((m) => m.level === 'error')).toHaveLength(1);
+    expect(r.text).not.toContain('v4lue');
     expect(r.written).toEqual([]);
   });
 
@@ -350,6 +313,11 @@ networks: {outside: {external: true}}
         project: 'p',
         locate: () => undefined,
         envFilePlaces: { dir: '/', allowedRoots: ['/srv'], dataDir: '/var/lib/berth' },
+        realDir: '/',
+        dataDir: '/var/lib/berth',
+        binds: new Map(),
+        vars: new Map(),
+        stat: () => undefined,
         realPath: () => undefined,
         readFile: () => undefined,
       },
@@ -358,6 +326,9 @@ networks: {outside: {external: true}}
       {
         service: 'My_App',
         name: 'my-app',
+        takes: [],
+        seeds: [],
+        dirs: [],
         recipe: { name: 'my-app', image: 'docker.io/library/nginx:1', network: 'host' },
       },
     ]);

@@ -3,6 +3,7 @@ import { formatDiagnostic } from '../../recipe/diagnostics.js';
 import { computePlan } from '../../runtime.js';
 import { type Command, EXIT_OK } from '../command.js';
 import { withRuntime } from '../connect.js';
+import { powerOverHost } from '../../recipe/power.js';
 
 export const planCommand: Command = {
   name: 'plan',
@@ -22,10 +23,9 @@ export const planCommand: Command = {
       return EXIT_OK;
     }
     for (const d of p.recipes.diagnostics) io.out(formatDiagnostic(d));
-    for (const d of p.desired.filter((x) => x.app.privileged && x.app.enabled))
-      io.out(
-        `!! ${d.app.name} runs PRIVILEGED: it has full access to this machine (privileged: true in ${d.app.file})`,
-      );
+    // Power over the host, loudly: privileged, podman's socket, host paths, security options, …
+    for (const d of p.desired.filter((x) => x.app.enabled))
+      for (const grant of powerOverHost(d.app)) io.out(`!! ${d.app.name} ${grant} in ${d.app.file}`);
     if (p.steps.length === 0) io.out('nothing to do: every app is as its recipe says');
     for (const s of p.steps) io.out(`${'app' in s ? `${s.app}: ` : ''}${describeStep(s)}`);
     return EXIT_OK;
