@@ -37,7 +37,8 @@ export function composeWorkdir(prefix = 'berth-compose-') {
       profiles: [],
       ...rest,
       outDir: out,
-      ctx: ctx ?? CHECK_CTX,
+      // berth's data dir of the test's own: an import may seed secrets there.
+      ctx: ctx ?? { ...CHECK_CTX, dataDir: join(work, 'data') },
       env: procEnv ?? {},
     });
     return { ...r, dir, out, text: r.messages.map(formatComposeMessage).join('\n') };

@@ -3,7 +3,7 @@
 // ports. Images are made locally. network_mode: bridge (the engine's default network): in
 // this sandbox netavark cannot start aardvark-dns for a named network (it asks a system
 // manager through systemd-run), so names on app networks are not tried here.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,34 @@ services:
     stop_grace_period: 2s
 `;
 
+// A compose file as an app's README has it: its data in ./site beside it (taken with
+// --move-data), a required password with no value shared by two services (one generated
+// secret), a compose secret from a file, a container port alone.
+const AS_PEOPLE_WRITE_IT = `name: cmean
+services:
+  cm-a:
+    image: localhost/berth/busybox:1.35.0
+    init: true
+    network_mode: bridge
+    command: sh -c 'echo "$$APP_PASSWORD" > /www/pw; cat /run/secrets/token > /www/token; exec httpd -f -p 18233 -h /www'
+    ports: ["18233"]
+    volumes: ["./site:/www"]
+    environment: {APP_PASSWORD: "\${APP_PASSWORD:?the shared password}"}
+    secrets: [token]
+    stop_grace_period: 2s
+  cm-b:
+    image: localhost/berth/busybox:1.35.0
+    init: true
+    network_mode: bridge
+    command: sh -c 'echo "$$DB_PASSWORD" > /www/pw; exec httpd -f -p 80 -h /www'
+    tmpfs: [/www]
+    ports: ["127.0.0.1:18234:80"]
+    environment: {DB_PASSWORD: "\${APP_PASSWORD:?}"}
+    stop_grace_period: 2s
+secrets:
+  token: {file: ./token.txt}
+`;
+
 beforeAll(async () => {
   await ensureTestImages();
   box = await startAppliance('cs');
@@ -80,5 +108,27 @@ describe('berth import compose, then apply', () => {
       health?: string;
     }[];
     expect(st.find((a) => a.app === 'cs-api')?.health).toBe('healthy');
+  }, 180_000);
+
+  it('runs a compose file as people write it: moved data, one generated password for two apps, a compose secret', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-cmean-'));
+    writeFileSync(join(dir, 'compose.yaml'), AS_PEOPLE_WRITE_IT);
+    mkdirSync(join(dir, 'site'));
+    writeFileSync(join(dir, 'site', 'index.html'), 'the site that was beside the compose file\n');
+    writeFileSync(join(dir, 'token.txt'), 'tok-from-a-file\n');
+    const imp = await box.berth(['import', 'compose', dir, '--move-data']);
+    expect(imp.stderr).toMatch(/2 recipes written/);
+    expect(imp.stdout).toMatch(/APP_PASSWORD is required and has no value: berth generates it/);
+    expect(imp.stdout).toMatch(/container port 18233 has no host port/);
+    expect(existsSync(join(dir, 'site'))).toBe(false);
+    const r = await box.berth(['apply'], { allowFail: true });
+    expect(r.code, r.stderr).toBe(0);
+    const get = async (url: string) => (await httpGet(url, 30_000)).body.trim();
+    expect(await get('http://127.0.0.1:18233/index.html')).toBe('the site that was beside the compose file');
+    const a = await get('http://127.0.0.1:18233/pw');
+    expect(a).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(await get('http://127.0.0.1:18234/pw')).toBe(a);
+    expect(await get('http://127.0.0.1:18233/token')).toBe('tok-from-a-file');
+    expect(imp.stdout).not.toContain(a);
   }, 180_000);
 });

@@ -9,10 +9,12 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { formatComposeMessage, importCompose } from '../../src/compose/import.js';
-import { CHECK_CTX } from '../helpers.js';
+import type { CheckContext } from '../../src/recipe/check.js';
 
 const work = mkdtempSync(join(tmpdir(), 'berth-compose-fuzz-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+// Roots and a data dir of the test's own: an import may make a shared folder or seed a secret.
+const CTX: CheckContext = { allowedRoots: [join(work, 'srv')], dataDir: join(work, 'data') };
 
 const nasty = fc.constantFrom(
   '',
@@ -94,7 +96,7 @@ describe('the compose importer under generated input', () => {
         const r = await importCompose(join(dir, 'compose.yaml'), {
           outDir: join(dir, 'out'),
           profiles: [],
-          ctx: CHECK_CTX,
+          ctx: CTX,
           env: {},
         });
         const failed = r.messages.some((m) => m.level === 'error');
@@ -122,7 +124,7 @@ describe('the compose importer under generated input', () => {
       const r = await importCompose(join(dir, 'compose.yaml'), {
         outDir: dir,
         profiles: [],
-        ctx: CHECK_CTX,
+        ctx: CTX,
         env: {},
       });
       expect(r.written).toEqual([]);

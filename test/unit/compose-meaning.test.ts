@@ -11,9 +11,13 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { looksPlaceholder } from '../../src/compose/binds.js';
+import { importCompose } from '../../src/compose/import.js';
+import { composeUrl, fetchComposeUrl, findComposeFile } from '../../src/compose/source.js';
 import { importSummary } from '../../src/compose/summary.js';
 import type { CheckContext } from '../../src/recipe/check.js';
 import { parseRecipeText } from '../../src/recipe/parse.js';
@@ -110,7 +114,6 @@ describe('binds as people write them', () => {
     const dir = r.dir;
     symlinkSync(outside, join(dir, 'escape'));
     symlinkSync(join(outside, 'key'), join(dir, 'link.txt'));
-    const { importCompose } = await import('../../src/compose/import.js');
     const again = await importCompose(join(dir, 'compose.yaml'), {
       outDir: r.out,
       profiles: [],
@@ -356,5 +359,56 @@ describe('ports and images', () => {
     expect(r.text).toMatch(/warning: services\.rss\.build: the image is used, and the build from https:/);
     expect(r.text).toMatch(/variable N8N_VERSION is not set/);
     expect(recipe(r.out, 'n8n', ctx).image).toBe('docker.n8n.io/n8nio/n8n:latest');
+  });
+});
+
+describe('where the compose file comes from', () => {
+  it('reads https, or http from this machine only; a GitHub page as its raw file', () => {
+    expect(composeUrl('https://github.com/org/app/blob/main/docker/compose.yaml').href).toBe(
+      'https://raw.githubusercontent.com/org/app/main/docker/compose.yaml',
+    );
+    expect(composeUrl('http://127.0.0.1:8080/c.yaml').href).toBe('http://127.0.0.1:8080/c.yaml');
+    expect(() => composeUrl('http://example.com/c.yaml')).toThrow(/only https URLs are read/);
+    expect(() => composeUrl('file:///etc/shadow')).toThrow(/only https URLs are read/);
+    expect(() => composeUrl('not a url')).toThrow(/not a URL/);
+  });
+
+  it('downloads a compose file (bounded in size) into a private folder, removed afterwards', async () => {
+    const big = 'x'.repeat(1024 * 1024 + 1);
+    const server = createServer((req, res) => {
+      if (req.url === '/big.yaml') return res.end(big);
+      if (req.url === '/gone.yaml') return res.writeHead(404).end();
+      res.end('services:\n  web: {image: "nginx:1.27", ports: ["8000"]}\n');
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const got = await fetchComposeUrl(`${base}/compose.yaml`);
+      expect(statSync(got.file).mode & 0o777).toBe(0o600);
+      const r = await importCompose(got.file, {
+        outDir: join(work, 'url-out'),
+        profiles: [],
+        ctx: places(),
+        env: {},
+        dryRun: true,
+      });
+      expect(r.recipes.map((x) => x.text).join('')).toMatch(/8000:8000\/tcp/);
+      await got.cleanup();
+      expect(existsSync(got.file)).toBe(false);
+      await expect(fetchComposeUrl(`${base}/big.yaml`)).rejects.toThrow(/larger than 1048576 bytes/);
+      await expect(fetchComposeUrl(`${base}/gone.yaml`)).rejects.toThrow(/the server answered 404/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('finds the compose file in a folder, as Compose looks for it', () => {
+    const dir = join(work, 'folder-source');
+    mkdirSync(dir, { recursive: true });
+    expect(() => findComposeFile(dir)).toThrow(/no compose file in this folder/);
+    writeFileSync(join(dir, 'docker-compose.yml'), 'services: {}\n');
+    expect(findComposeFile(dir)).toBe(join(dir, 'docker-compose.yml'));
+    writeFileSync(join(dir, 'compose.yaml'), 'services: {}\n');
+    expect(findComposeFile(dir)).toBe(join(dir, 'compose.yaml'));
   });
 });

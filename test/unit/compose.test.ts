@@ -296,7 +296,7 @@ networks: {outside: {external: true}}
     const r = await importCompose(join(dir, 'compose.yaml'), {
       outDir: dir,
       profiles: [],
-      ctx: CHECK_CTX,
+      ctx: { ...CHECK_CTX, dataDir: join(work, 'data') },
       env: {},
     });
     expect(r.messages.map(formatComposeMessage).join('\n')).toMatch(/not UTF-8/);
