@@ -13,7 +13,7 @@ import { parseRecipeText } from '../recipe/parse.js';
 import { appPaths } from '../render/paths.js';
 import type { PathFacts } from './binds.js';
 import { appName, type ConvertedApp, convertCompose } from './convert.js';
-import { type ComposeMessage, loadCompose } from './load.js';
+import { type ComposeMessage, loadCompose, pathText } from './load.js';
 import { takeData, takeRefusal, type TakeRequest } from './take-data.js';
 
 export interface ImportResult {
@@ -131,18 +131,21 @@ async function importUnguarded(file: string, opts: ImportOptions): Promise<Impor
   const machine = await Promise.all(existing.map((f) => readRecipe(f, opts.ctx)));
   const fresh = texts.map((t) => parseRecipeText(t.dest, t.text, opts.ctx));
   checkRecipeSet([...machine, ...fresh]);
-  for (const r of fresh)
+  // A recipe's check speaks of the recipe (not written): said at the compose key it came from.
+  fresh.forEach((r, k) => {
     for (const d of r.diagnostics) {
+      const key = composeKeyOf(d.field);
+      const path = ['services', texts[k]!.service, ...(key ? [key] : [])];
       const src = shownSource(d);
       messages.push({
         level: 'error',
-        file: d.file,
-        line: d.line,
-        col: d.col,
-        ...(d.field ? { path: d.field } : {}),
-        text: `${d.message}${src ? ` (in: ${src.trim()})` : ''}`,
+        file,
+        ...(loaded.locate(path) ?? {}),
+        path: pathText(path),
+        text: `${d.message}${d.field ? ` (the recipe's ${d.field}${src ? `: ${src.trim()}` : ''})` : ''}`,
       });
     }
+  });
   const apps = texts.map((t) => ({ service: t.service, app: t.name, file: t.dest }));
   const recipes = texts.map((t) => ({ file: t.dest, text: t.text }));
   const taken = converted.apps.flatMap((a) =>
@@ -190,6 +193,26 @@ async function importUnguarded(file: string, opts: ImportOptions): Promise<Impor
   }
   const written = await placeRecipes(texts, opts.outDir, messages);
   return { written, apps, messages, recipes, taken };
+}
+
+/** The compose key a recipe key came from (the converter's table, read backwards). */
+const FROM_COMPOSE: Record<string, string> = {
+  workdir: 'working_dir',
+  env: 'environment',
+  files: 'volumes',
+  host_paths: 'volumes',
+  podman_socket: 'volumes',
+  network: 'network_mode',
+  network_aliases: 'networks',
+  health: 'healthcheck',
+  capabilities: 'cap_add',
+  stop_timeout: 'stop_grace_period',
+  resources: 'deploy',
+};
+function composeKeyOf(field: string | undefined): string | undefined {
+  const top = /^[a-z_]+/.exec(field ?? '')?.[0];
+  if (!top || top === 'name') return undefined;
+  return FROM_COMPOSE[top] ?? top;
 }
 
 /**

@@ -275,7 +275,9 @@ networks: {outside: {external: true}}
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, 'other.yaml'), 'name: other\nimage: docker.io/x/y:1\nports: ["8080:80"]\n');
     const r = await imp('services:\n  web: {image: "nginx:1", ports: ["8080:80"]}\n', { out });
-    expect(r.text).toMatch(/web\.yaml:\d+:\d+: error: .*host port 8080\/tcp is already taken by app 'other'/);
+    expect(r.text).toMatch(
+      /compose\.yaml:2:\d+: error: services\.web\.ports: host port 8080\/tcp is already taken by app .other. .*\(the recipe.s ports\[0\]/,
+    );
     expect(readdirSync(out)).toEqual(['other.yaml']);
   });
 
