@@ -127,7 +127,7 @@ function relative(source: string, target: string, ctx: BindContext): BindOutcome
 
 /** The host's own system paths: never a placeholder, even where this machine lacks one. */
 const SYSTEM_PATH =
-  /^\/(?:bin|boot|dev|etc|lib|lib32|lib64|proc|run|sbin|sys|usr|var\/(?:run|lib|log|cache))(?:\/|$)/;
+  /^\/(?:bin|boot|dev|etc|lib|lib32|lib64|proc|root|run|sbin|sys|usr|var\/(?:run|lib|log|cache))(?:\/|$)/;
 
 /** An absolute or ~ path outside the allowed roots. */
 function elsewhere(source: string, target: string, ctx: BindContext): BindOutcome {

@@ -101,11 +101,26 @@ export function hostPathProblem(host: string, ctx: CheckContext): string | undef
   return undefined;
 }
 
-/** Why a host_paths entry cannot be given: berth's own data, or an engine socket (podman_socket says that). */
+/** The host's secrets and berth's own: never given to an app, nor a folder that holds one. */
+const SECRET_HOST_PATHS = [
+  '/etc/shadow',
+  '/etc/gshadow',
+  '/etc/sudoers',
+  '/etc/sudoers.d',
+  '/etc/ssh',
+  '/root',
+  '/etc/berth',
+  '/var/lib/containers',
+];
+
+/** Why a host_paths entry cannot be given: secrets, berth's own data, an engine socket (podman_socket says that). */
 function systemPathProblem(path: string, ctx: CheckContext): string | undefined {
   const dataDir = trimSlash(ctx.dataDir);
   if (under(path, dataDir) || under(dataDir, path))
     return `holds berth's data dir (${ctx.dataDir}): apps' data and secrets are not given to another app`;
+  const secret = SECRET_HOST_PATHS.find((p) => under(path, p) || under(p, path));
+  if (secret)
+    return `${secret === path ? 'is' : `holds ${secret}, which is`} one of the host's secrets or berth's own settings: it is never given to an app`;
   if (/(?:^|\/)(?:docker|podman)\.sock$/.test(path))
     return "is a container engine's socket: write podman_socket: true instead (podman's API at /var/run/docker.sock)";
   return undefined;

@@ -412,3 +412,17 @@ describe('where the compose file comes from', () => {
     expect(findComposeFile(dir)).toBe(join(dir, 'compose.yaml'));
   });
 });
+
+describe('hostile binds', () => {
+  it("refuses the host's secrets and berth's own settings, and a folder that holds them", async () => {
+    for (const src of ['/etc/shadow', '/etc', '/root/.ssh', '/etc/berth/notify.yaml']) {
+      const r = await imp(`services:\n  a:\n    image: x/a:1\n    volumes: ["${src}:/x:ro"]\n`, {
+        ctx: places(),
+      });
+      expect(r.text, src).toMatch(
+        /error: services\.a\.volumes: .*one of the host's secrets or berth's own settings: it is never given to an app/,
+      );
+      expect(r.written).toEqual([]);
+    }
+  });
+});
