@@ -5,7 +5,7 @@ import { isAbsolute, join, normalize, posix } from 'node:path';
 import { type BindContext, bindOutcome, under } from './binds.js';
 import { parseEnvFile } from './interpolate.js';
 import { addRecipeFile } from './recipe-files.js';
-import { placeMarkedSecrets, type SeedSecret, serviceSecrets } from './secrets.js';
+import { placeMarkedSecrets, type SeedSecret, serviceConfigs, serviceSecrets } from './secrets.js';
 import { SECURITY_OPT_RE } from '../recipe/schema.js';
 import { type ComposeMessage, pathText } from './load.js';
 import { splitWords } from './words.js';
@@ -162,7 +162,6 @@ const NO_HOME: Record<string, string> = {
   dns_opt: 'a recipe has no dns_opt key yet',
   external_links: 'a recipe has no external_links key',
   volumes_from: 'a recipe has no volumes_from key: give each app its own volumes or a shared host dir',
-  configs: 'compose configs are not converted: use files: in the recipe',
 };
 
 /** Keys that change nothing berth runs: dropped, with a word. */
@@ -244,6 +243,7 @@ const RULES: Record<string, Rule> = {
     s.say('loud', ['security_opt'], `runs with security options ${opts.join(', ')}`);
   },
   secrets: (s, v, ctx) => serviceSecrets(s, v, s.top.secrets, ctx),
+  configs: (s, v, ctx) => serviceConfigs(s, v, s.top.configs, ctx),
   entrypoint: (s, v) => command(s, 'entrypoint', v),
   environment: (s, v) => {
     const env = (s.recipe.env ??= {}) as Obj;

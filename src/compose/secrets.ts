@@ -47,22 +47,31 @@ function secretValue(name: string, def: unknown, at: SecretPlaces): { value?: st
     return v === undefined ? {} : { value: v };
   }
   if (typeof def.file !== 'string') return { why: `secret ${name} has neither file: nor environment:` };
-  const path = normalize(isAbsolute(def.file) ? def.file : join(at.dir, def.file));
+  const got = fileBeside('secret', name, def.file, at);
+  return got.why ? { why: got.why } : { value: got.text!.replace(/\r?\n$/, '') };
+}
+
+/** A secret's or config's file, only from the compose file's folder (links resolved), as text. */
+function fileBeside(
+  what: string,
+  name: string,
+  file: string,
+  at: SecretPlaces,
+): { text?: string; why?: string } {
+  const path = normalize(isAbsolute(file) ? file : join(at.dir, file));
   const real = at.realPath(path);
   if (real === undefined)
     return {
-      why: `the file of secret ${name} (${def.file}) is not there: make it (the secret's value, one line) and import again`,
+      why: `the file of ${what} ${name} (${file}) is not there: make it${what === 'secret' ? " (the secret's value, one line)" : ''} and import again`,
     };
   if (!under(real, at.realDir) || under(real, at.dataDir))
     return {
-      why: `the file of secret ${name} (${def.file}) is outside the compose file's folder: copy it beside the compose file`,
+      why: `the file of ${what} ${name} (${file}) is outside the compose file's folder: copy it beside the compose file`,
     };
   const text = at.readFile(real);
   if (text === undefined || text.length > 64 * 1024 || /[\u0000-\u0008\u000b-\u001f\u007f]/.test(text))
-    return {
-      why: `the file of secret ${name} (${def.file}) is not text berth can keep as a secret (at most 64 KB)`,
-    };
-  return { value: text.replace(/\r?\n$/, '') };
+    return { why: `the file of ${what} ${name} (${file}) is not text berth can keep (at most 64 KB)` };
+  return { text };
 }
 
 /** A service's `secrets:` as recipe files holding ${secret:NAME}, their values seeded. */
@@ -90,6 +99,36 @@ function marksIn(v: unknown): string[] {
   if (typeof v === 'string') return [...v.matchAll(new RegExp(SECRET_MARK_RE.source, 'g'))].map((m) => m[1]!);
   if (Array.isArray(v)) return v.flatMap(marksIn);
   return isObj(v) ? Object.values(v).flatMap(marksIn) : [];
+}
+
+/**
+ * A service's `configs:` as recipe files: a config from a file beside the compose file, or
+ * written inline (`content:`), mounted where Compose mounts it (/NAME, or its target).
+ */
+export function serviceConfigs(s: SecretSink, v: unknown, top: unknown, at: SecretPlaces): void {
+  const defs = isObj(top) ? top : {};
+  (Array.isArray(v) ? v : []).forEach((entry, i) => {
+    const source = String(isObj(entry) ? entry.source : entry);
+    const target = isObj(entry) && entry.target !== undefined ? String(entry.target) : `/${source}`;
+    const def = defs[source];
+    let content: string | undefined;
+    let why: string | undefined;
+    if (isObj(def) && typeof def.content === 'string') content = def.content;
+    else if (isObj(def) && typeof def.file === 'string') {
+      const got = fileBeside('config', source, def.file, at);
+      content = got.text;
+      why = got.why;
+    } else why = `config ${source} has neither file: nor content: at the top level`;
+    if (why || content === undefined)
+      return s.say('error', ['configs', i], why ?? `config ${source} is empty`);
+    const mountAt = posix.isAbsolute(target) ? target : `/${target}`;
+    addRecipeFile(s.recipe, {
+      target: mountAt,
+      content: content.replaceAll('${', () => '$${'),
+      mode: '0444',
+    });
+    s.say('info', ['configs', i], `config ${source} became a recipe file at ${mountAt}, as in Compose`);
+  });
 }
 
 /**

@@ -426,3 +426,29 @@ describe('hostile binds', () => {
     }
   });
 });
+
+describe('compose configs', () => {
+  it('become recipe files, from a file beside the compose file or written inline', async () => {
+    const ctx = places();
+    const r = await imp(
+      `services:
+  web:
+    image: x/web:1
+    configs: [site, {source: inline, target: /etc/app/app.conf}]
+configs:
+  site: {file: ./site.conf}
+  inline: {content: "port = 80\\nname = $\${x}\\n"}
+`,
+      { ctx, files: { 'site.conf': 'server { listen 80; }\n' } },
+    );
+    expect(r.text).not.toMatch(/error/);
+    expect(r.text).toMatch(
+      /info: services\.web\.configs\[0\]: config site became a recipe file at \/site, as in Compose/,
+    );
+    const app = recipe(r.out, 'web', ctx);
+    expect(app.files.map((f) => [f.target, f.template]).sort()).toEqual([
+      ['/etc/app/app.conf', 'port = 80\nname = $${x}\n'],
+      ['/site', 'server { listen 80; }\n'],
+    ]);
+  });
+});
