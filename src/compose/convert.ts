@@ -620,7 +620,15 @@ function put(s: Svc, volumes: Obj, key: Path, name: string, v: Obj): string {
 
 const truthy = (v: unknown) => v === true || (typeof v === 'string' && /^(1|t|true|yes|on)$/i.test(v));
 
-function volume(s: Svc, m: unknown, i: number, ctx: ConvertContext): void {
+/** A compose mount in short or long form, its dropped options said. */
+interface Mount {
+  type: string;
+  source: string | undefined;
+  target: string;
+  readonly: boolean;
+}
+
+function parseMount(s: Svc, m: unknown, i: number): Mount {
   let type: string;
   let source: string | undefined;
   let target: string;
@@ -650,50 +658,70 @@ function volume(s: Svc, m: unknown, i: number, ctx: ConvertContext): void {
       type = /^[./~]/.test(source) ? 'bind' : 'volume';
     }
   }
+  return { type, source, target, readonly };
+}
+
+function volume(s: Svc, m: unknown, i: number, ctx: ConvertContext): void {
+  const mount = parseMount(s, m, i);
+  const { type, target } = mount;
   const key: Path = ['volumes', i];
   if (type === 'tmpfs') {
     s.recipe.tmpfs = [...((s.recipe.tmpfs as string[] | undefined) ?? []), target];
     return;
   }
   if (type !== 'bind' && type !== 'volume') return s.say('error', key, `a ${type} mount is not supported`);
+  if (type === 'volume') return namedVolume(s, mount, key, i, ctx);
+  bindMount(s, mount, key, i, ctx);
+}
+
+type MountRule = (s: Svc, mount: Mount, key: Path, i: number, ctx: ConvertContext) => void;
+
+/** A name for a volume from a path or a compose volume's name. */
+const volumeNameOf = (n: string, i: number) => appName(n).replace(/^-+|-+$/g, '') || `data${i}`;
+
+/** A named compose volume: the app's own, or (shared with other services) one project folder. */
+const namedVolume: MountRule = (s, { source, target, readonly }, key, i, ctx) => {
   const volumes = (s.recipe.volumes ??= {}) as Obj;
-  const vname = (n: string) => appName(n).replace(/^-+|-+$/g, '') || `data${i}`;
-  if (type === 'volume') {
-    const name = vname(source ?? posix.basename(target));
-    if (
-      isObj(s.top.volumes) &&
-      source &&
-      isObj(s.top.volumes[source]) &&
-      (s.top.volumes[source] as Obj).external
-    )
-      s.say(
-        'warning',
-        key,
-        `volume ${source} is external in Compose: berth makes its own, empty; copy the data into it`,
-      );
-    const shared = Object.entries(isObj(s.top.services) ? s.top.services : {}).filter(
-      ([n, d]) =>
-        n !== s.name &&
-        isObj(d) &&
-        Array.isArray(d.volumes) &&
-        d.volumes.some((x) => (isObj(x) ? x.source : String(x).split(':')[0]) === source),
+  const vname = (n: string) => volumeNameOf(n, i);
+  const name = vname(source ?? posix.basename(target));
+  if (
+    isObj(s.top.volumes) &&
+    source &&
+    isObj(s.top.volumes[source]) &&
+    (s.top.volumes[source] as Obj).external
+  )
+    s.say(
+      'warning',
+      key,
+      `volume ${source} is external in Compose: berth makes its own, empty; copy the data into it`,
     );
-    if (source && shared.length) {
-      // One data for several containers (an app and its cron worker): each berth app keeps
-      // its own, so the shared one becomes a folder of the project's under the first root.
-      const host = posix.join(ctx.allowedRoots[0] ?? '/srv', ctx.project, name);
-      s.dirs.push(host);
-      s.say(
-        'warning',
-        key,
-        `volume ${source} is shared with ${shared.map(([n]) => n).join(', ')}: it became the folder ${host}, bound into each of them (berth makes it; its data is kept there, not in berth's data dir)`,
-      );
-      put(s, volumes, key, name, { target, host, ...(readonly ? { readonly: true } : {}) });
-      return;
-    }
-    put(s, volumes, key, name, { target, ...(readonly ? { readonly: true } : {}) });
+  const shared = Object.entries(isObj(s.top.services) ? s.top.services : {}).filter(
+    ([n, d]) =>
+      n !== s.name &&
+      isObj(d) &&
+      Array.isArray(d.volumes) &&
+      d.volumes.some((x) => (isObj(x) ? x.source : String(x).split(':')[0]) === source),
+  );
+  if (source && shared.length) {
+    // One data for several containers (an app and its cron worker): each berth app keeps
+    // its own, so the shared one becomes a folder of the project's under the first root.
+    const host = posix.join(ctx.allowedRoots[0] ?? '/srv', ctx.project, name);
+    s.dirs.push(host);
+    s.say(
+      'warning',
+      key,
+      `volume ${source} is shared with ${shared.map(([n]) => n).join(', ')}: it became the folder ${host}, bound into each of them (berth makes it; its data is kept there, not in berth's data dir)`,
+    );
+    put(s, volumes, key, name, { target, host, ...(readonly ? { readonly: true } : {}) });
     return;
   }
+  put(s, volumes, key, name, { target, ...(readonly ? { readonly: true } : {}) });
+};
+
+/** A bind mount: under the allowed roots as it is, otherwise what it means (binds.ts). */
+const bindMount: MountRule = (s, { source, target, readonly }, key, i, ctx) => {
+  const volumes = (s.recipe.volumes ??= {}) as Obj;
+  const vname = (n: string) => volumeNameOf(n, i);
   if (!source) return s.say('error', key, 'a bind mount needs a source');
   // The host's clock zone, the most common read-only bind of all: a recipe sets TZ instead.
   if (source === '/etc/localtime' || source === '/etc/timezone')
@@ -745,7 +773,7 @@ function volume(s: Svc, m: unknown, i: number, ctx: ConvertContext): void {
     host: meant?.kind === 'host' ? meant.host : src,
     ...(readonly ? { readonly: true } : {}),
   });
-}
+};
 
 /** Services, with extends resolved (same file) and profiles applied. */
 function services(data: Obj, ctx: ConvertContext, messages: ComposeMessage[]): [string, Obj][] {

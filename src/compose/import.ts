@@ -9,11 +9,11 @@ import { atomicWrite, privateDir } from '../exec/files.js';
 import type { CheckContext } from '../recipe/check.js';
 import { shownSource } from '../recipe/diagnostics.js';
 import { checkRecipeSet, readRecipe, recipeFiles } from '../recipe/load.js';
-import { parseRecipeText } from '../recipe/parse.js';
+import { type ParsedRecipe, parseRecipeText } from '../recipe/parse.js';
 import { appPaths } from '../render/paths.js';
 import type { PathFacts } from './binds.js';
 import { appName, type ConvertedApp, convertCompose } from './convert.js';
-import { type ComposeMessage, loadCompose, pathText } from './load.js';
+import { type ComposeMessage, loadCompose, type LoadedCompose, pathText } from './load.js';
 import { takeData, takeRefusal, type TakeRequest } from './take-data.js';
 
 export interface ImportResult {
@@ -131,21 +131,7 @@ async function importUnguarded(file: string, opts: ImportOptions): Promise<Impor
   const machine = await Promise.all(existing.map((f) => readRecipe(f, opts.ctx)));
   const fresh = texts.map((t) => parseRecipeText(t.dest, t.text, opts.ctx));
   checkRecipeSet([...machine, ...fresh]);
-  // A recipe's check speaks of the recipe (not written): said at the compose key it came from.
-  fresh.forEach((r, k) => {
-    for (const d of r.diagnostics) {
-      const key = composeKeyOf(d.field);
-      const path = ['services', texts[k]!.service, ...(key ? [key] : [])];
-      const src = shownSource(d);
-      messages.push({
-        level: 'error',
-        file,
-        ...(loaded.locate(path) ?? {}),
-        path: pathText(path),
-        text: `${d.message}${d.field ? ` (the recipe's ${d.field}${src ? `: ${src.trim()}` : ''})` : ''}`,
-      });
-    }
-  });
+  messages.push(...recipeCheckMessages(fresh, texts, file, loaded.locate));
   const apps = texts.map((t) => ({ service: t.service, app: t.name, file: t.dest }));
   const recipes = texts.map((t) => ({ file: t.dest, text: t.text }));
   const taken = converted.apps.flatMap((a) =>
@@ -155,44 +141,74 @@ async function importUnguarded(file: string, opts: ImportOptions): Promise<Impor
       move: opts.data === 'move',
     })),
   );
-  const notWritten = (): ImportResult => ({ written: [], apps, messages, recipes, taken });
-  if (messages.some((m) => m.level === 'error') || texts.length === 0) {
-    if (texts.length === 0)
-      messages.push({ level: 'error', file, text: 'no service to import (check --profile)' });
-    return notWritten();
-  }
-  // A volume that already holds data is never mixed into: refused before anything moves.
+  if (texts.length === 0)
+    messages.push({ level: 'error', file, text: 'no service to import (check --profile)' });
+  if (messages.some((m) => m.level === 'error')) return { written: [], apps, messages, recipes, taken };
+  const written = await writeImport(converted.apps, texts, taken, opts, messages);
+  return { written, apps, messages, recipes, taken };
+}
+
+/**
+ * Everything the import puts on the machine, in the order a crash leaves safe: the data
+ * (refused before anything moves if a volume holds data), the secrets and shared folders,
+ * then the recipes (a recipe written first would start its app on an empty volume). Returns
+ * the recipes written: none on any error (said in messages), and none with --dry-run.
+ */
+async function writeImport(
+  apps: readonly ConvertedApp[],
+  texts: { dest: string; text: string }[],
+  taken: readonly TakeRequest[],
+  opts: ImportOptions,
+  messages: ComposeMessage[],
+): Promise<string[]> {
   for (const t of taken) {
     const why = await takeRefusal(t);
     if (why) messages.push({ level: 'error', file: t.from, text: why });
   }
-  if (messages.some((m) => m.level === 'error') || opts.dryRun) return notWritten();
-  // The data first: a recipe written before it would start the app on an empty volume.
+  if (messages.some((m) => m.level === 'error') || opts.dryRun) return [];
+  const failed = (file: string, text: string) => {
+    messages.push({ level: 'error', file, text: `${text}; no recipe was written` });
+    return [];
+  };
   for (const t of taken)
     try {
       await takeData(t);
     } catch (err) {
-      messages.push({
-        level: 'error',
-        file: t.from,
-        text: `${(err as Error).message}; no recipe was written`,
-      });
-      return notWritten();
+      return failed(t.from, (err as Error).message);
     }
   try {
-    await seedSecrets(converted.apps, opts.ctx.dataDir);
-    for (const d of new Set(converted.apps.flatMap((a) => a.dirs)))
-      await mkdir(d, { recursive: true, mode: 0o755 });
+    await seedSecrets(apps, opts.ctx.dataDir);
+    for (const d of new Set(apps.flatMap((a) => a.dirs))) await mkdir(d, { recursive: true, mode: 0o755 });
   } catch (err) {
-    messages.push({
-      level: 'error',
-      file: opts.ctx.dataDir,
-      text: `the apps' secrets and shared folders could not be made: ${(err as Error).message}; no recipe was written`,
-    });
-    return notWritten();
+    return failed(
+      opts.ctx.dataDir,
+      `the apps' secrets and shared folders could not be made: ${(err as Error).message}`,
+    );
   }
-  const written = await placeRecipes(texts, opts.outDir, messages);
-  return { written, apps, messages, recipes, taken };
+  return placeRecipes(texts, opts.outDir, messages);
+}
+
+/** A recipe's check speaks of the recipe (not written): said at the compose key it came from. */
+function recipeCheckMessages(
+  fresh: readonly ParsedRecipe[],
+  texts: readonly { service: string }[],
+  file: string,
+  locate: LoadedCompose['locate'],
+): ComposeMessage[] {
+  return fresh.flatMap((r, k) =>
+    r.diagnostics.map((d): ComposeMessage => {
+      const key = composeKeyOf(d.field);
+      const path = ['services', texts[k]!.service, ...(key ? [key] : [])];
+      const src = shownSource(d);
+      return {
+        level: 'error',
+        file,
+        ...(locate(path) ?? {}),
+        path: pathText(path),
+        text: `${d.message}${d.field ? ` (the recipe's ${d.field}${src ? `: ${src.trim()}` : ''})` : ''}`,
+      };
+    }),
+  );
 }
 
 /** The compose key a recipe key came from (the converter's table, read backwards). */

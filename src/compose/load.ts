@@ -4,25 +4,18 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { expandedSize } from './expansion.js';
 import schema from './schema/compose-spec.json' with { type: 'json' };
-import { interpolate, parseEnvFile } from './interpolate.js';
-import { namesSecret, secretMark } from './secret-mark.js';
+import { interpolateDocument } from './interpolate-doc.js';
+import type { ComposeMessage } from './message.js';
+import { parseEnvFile } from './interpolate.js';
 
 export const MAX_COMPOSE_BYTES = 1024 * 1024;
 /** Nodes a document may grow to once its aliases are expanded (a real 40 KB file: a few thousand). */
 export const MAX_EXPANDED_NODES = 200_000;
 
-export interface ComposeMessage {
-  level: 'error' | 'warning' | 'loud' | 'info';
-  file: string;
-  line?: number;
-  col?: number;
-  /** The compose key path, e.g. services.web.ports[0]. */
-  path?: string;
-  text: string;
-}
+export type { ComposeMessage } from './message.js';
 
 export interface LoadedCompose {
   file: string;
@@ -61,6 +54,79 @@ function schemaMessage(e: ErrorObject): { path: (string | number)[]; text: strin
   return { path, text: e.message ?? e.keyword };
 }
 
+/**
+ * Variables: the environment, then .env beside the file, then --env-file (later wins, as
+ * Compose reads --env-file instead of .env; the environment still wins over both).
+ */
+async function readVariables(
+  file: string,
+  opts: { envFiles?: string[]; env?: NodeJS.ProcessEnv },
+): Promise<{ vars: Map<string, string>; fromEnv: Set<string>; messages: ComposeMessage[] }> {
+  const vars = new Map<string, string>();
+  const messages: ComposeMessage[] = [];
+  for (const f of opts.envFiles ?? [join(dirname(file), '.env')]) {
+    const t = await readFile(f, 'utf8').catch(() => undefined);
+    if (t === undefined) {
+      if (opts.envFiles) messages.push({ level: 'error', file: f, text: 'the env file cannot be read' });
+      continue;
+    }
+    const parsed = parseEnvFile(t);
+    for (const e of parsed.errors) messages.push({ level: 'error', file: f, line: e.line, text: e.message });
+    for (const [k, v] of parsed.vars) vars.set(k, v);
+  }
+  const fromEnv = new Set<string>();
+  for (const [k, v] of Object.entries(opts.env ?? process.env))
+    if (v !== undefined) {
+      vars.set(k, v);
+      fromEnv.add(k);
+    }
+  return { vars, fromEnv, messages };
+}
+
+type Locate = (path: readonly (string | number)[]) => { line: number; col: number } | undefined;
+
+/** Where a key path is in the document: its value, or for a key (locateKey) the key itself. */
+function locators(doc: Document, at: (offset: number) => { line: number; col: number }) {
+  const locate: Locate = (path) => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true);
+      const range =
+        isScalar(node) || (node && typeof node === 'object' && 'range' in node)
+          ? (node as { range?: [number, number, number] }).range
+          : undefined;
+      if (range) return at(range[0]);
+      // A missing key: the nearest node above it.
+    }
+    return undefined;
+  };
+  // Keys: a mapping key's own position is better than its value's for "unknown key".
+  const locateKey: Locate = (path) => {
+    const parent = doc.getIn(path.slice(0, -1), true) as
+      { items?: { key: { value?: unknown; range?: [number, number, number] } }[] } | undefined;
+    const item = parent?.items?.find((i) => i.key?.value === path[path.length - 1]);
+    return item?.key?.range ? at(item.key.range[0]) : locate(path);
+  };
+  return { locate, locateKey };
+}
+
+/** The schema's complaints, one per place (oneOf/anyOf branches' types joined), at their keys. */
+function schemaMessages(file: string, data: unknown, locate: Locate, locateKey: Locate): ComposeMessage[] {
+  const byPath = new Map<string, ErrorObject[]>();
+  for (const e of validate(data)) byPath.set(e.instancePath, [...(byPath.get(e.instancePath) ?? []), e]);
+  return [...byPath.values()].map((group) => {
+    const types = group.flatMap((e) =>
+      e.keyword === 'type' ? [String((e.params as { type: unknown }).type)] : [],
+    );
+    const e =
+      group.some((x) => x.keyword === 'oneOf' || x.keyword === 'anyOf') && types.length
+        ? { ...group[0]!, keyword: 'type', message: `must be ${[...new Set(types)].join(' or ')}` }
+        : group[0]!;
+    const m = schemaMessage(e);
+    const pos = e.keyword === 'additionalProperties' ? locateKey(m.path) : locate(m.path);
+    return { level: 'error' as const, file, ...(pos ?? {}), path: pathText(m.path), text: m.text };
+  });
+}
+
 export async function loadCompose(
   file: string,
   opts: { envFiles?: string[]; env?: NodeJS.ProcessEnv } = {},
@@ -79,27 +145,7 @@ export async function loadCompose(
     return fail('the file is not UTF-8 text');
   }
 
-  // Variables: the environment, then .env beside the file, then --env-file (later wins, as
-  // Compose reads --env-file instead of .env; the environment still wins over both).
-  const vars = new Map<string, string>();
-  const messages: ComposeMessage[] = [];
-  const envFiles = opts.envFiles ?? [join(dirname(file), '.env')];
-  for (const f of envFiles) {
-    const t = await readFile(f, 'utf8').catch(() => undefined);
-    if (t === undefined) {
-      if (opts.envFiles) messages.push({ level: 'error', file: f, text: 'the env file cannot be read' });
-      continue;
-    }
-    const parsed = parseEnvFile(t);
-    for (const e of parsed.errors) messages.push({ level: 'error', file: f, line: e.line, text: e.message });
-    for (const [k, v] of parsed.vars) vars.set(k, v);
-  }
-  const fromEnv = new Set<string>();
-  for (const [k, v] of Object.entries(opts.env ?? process.env))
-    if (v !== undefined) {
-      vars.set(k, v);
-      fromEnv.add(k);
-    }
+  const { vars, fromEnv, messages } = await readVariables(file, opts);
 
   const lc = new LineCounter();
   const doc = parseDocument(text, {
@@ -117,68 +163,9 @@ export async function loadCompose(
     messages.push({ level: 'error', file, ...at(e.pos[0]), text: e.message.split('\n')[0]! });
   if (doc.errors.length) return { messages };
 
-  const unset = new Set<string>();
-  // A required variable with no value: a secret (by its name) is generated by berth, any
-  // other is asked for, all of them in one message.
-  // Compose gives a variable one value for every use: a generated secret is every use's.
-  const generated = new Set<string>();
-  visit(doc, {
-    Scalar(_key, node) {
-      if (typeof node.value === 'string' && node.value.includes('$'))
-        interpolate(node.value, vars, 0, (name) => {
-          if (namesSecret(name)) generated.add(name);
-          return '';
-        });
-    },
-  });
-  const withSecrets = new Map(vars);
-  for (const g of generated) withSecrets.set(g, secretMark(g));
-  const asked = new Map<string, { message: string; line?: number; col?: number }>();
-  visit(doc, {
-    Scalar(_key, node) {
-      if (typeof node.value !== 'string' || !node.value.includes('$')) return;
-      const where = node.range ? at(node.range[0]) : {};
-      const r = interpolate(node.value, withSecrets, 0, (name, message) => {
-        if (!asked.has(name)) asked.set(name, { message, ...where });
-        return '';
-      });
-      for (const u of r.unset) unset.add(u);
-      if (r.error) messages.push({ level: 'error', file, ...where, text: r.error });
-      else node.value = r.value;
-      // A value from this command's environment (a shell's secret, say) lands in the recipe:
-      // named, never shown.
-      const named = [...new Set(r.used.filter((u) => fromEnv.has(u)))];
-      if (named.length && !r.error)
-        messages.push({
-          level: 'warning',
-          file,
-          ...where,
-          text: `the value of ${named.join(', ')} was taken from the environment of this command (not shown here) into the recipe: check that it belongs there`,
-        });
-    },
-  });
-  if (asked.size) {
-    const names = [...asked.keys()];
-    const first = asked.values().next().value!;
-    messages.push({
-      level: 'error',
-      file,
-      ...(first.line ? { line: first.line, col: first.col } : {}),
-      text: `required variables have no value: ${[...asked].map(([n, a]) => (a.message ? `${n} (${a.message})` : n)).join(', ')}; write them in a file (${names.map((n) => `${n}=…`).join(' ')}, one per line) and import again with --env-file FILE, or in .env beside the compose file`,
-    });
-  }
-  for (const g of generated)
-    messages.push({
-      level: 'info',
-      file,
-      text: `${g} is required and has no value: berth generates it as the secret ${g} (\${secret:${g}}), the same for every app that uses it`,
-    });
-  for (const u of unset)
-    messages.push({
-      level: 'warning',
-      file,
-      text: `variable ${u} is not set: it was replaced by an empty string`,
-    });
+  const interpolated = interpolateDocument(doc, { vars, fromEnv, file, at });
+  messages.push(...interpolated.messages);
+  const generated = interpolated.generated;
 
   // The budget is the expanded size, not the number of aliases: a "billion laughs" document
   // is refused before it grows, a large real file with many aliases is read.
@@ -201,46 +188,14 @@ export async function loadCompose(
     for (const svc of Object.values(services))
       if (svc && typeof svc === 'object')
         for (const [k, v] of Object.entries(svc)) if (v === null) delete (svc as Record<string, unknown>)[k];
-  const locate = (path: readonly (string | number)[]) => {
-    for (let n = path.length; n >= 0; n--) {
-      const node = (doc as Document).getIn(path.slice(0, n), true);
-      const range =
-        isScalar(node) || (node && typeof node === 'object' && 'range' in node)
-          ? (node as { range?: [number, number, number] }).range
-          : undefined;
-      if (range) return at(range[0]);
-      // A missing key: the nearest node above it.
-    }
-    return undefined;
-  };
-  // Keys: a mapping key's own position is better than its value's for "unknown key".
-  const locateKey = (path: readonly (string | number)[]) => {
-    const parent = (doc as Document).getIn(path.slice(0, -1), true) as
-      { items?: { key: { value?: unknown; range?: [number, number, number] } }[] } | undefined;
-    const item = parent?.items?.find((i) => i.key?.value === path[path.length - 1]);
-    return item?.key?.range ? at(item.key.range[0]) : locate(path);
-  };
-  // oneOf/anyOf report every branch: one message per place, the branches' types joined.
-  const byPath = new Map<string, ErrorObject[]>();
-  for (const e of validate(data)) byPath.set(e.instancePath, [...(byPath.get(e.instancePath) ?? []), e]);
-  for (const group of byPath.values()) {
-    const types = group.flatMap((e) =>
-      e.keyword === 'type' ? [String((e.params as { type: unknown }).type)] : [],
-    );
-    const e =
-      group.some((x) => x.keyword === 'oneOf' || x.keyword === 'anyOf') && types.length
-        ? { ...group[0]!, keyword: 'type', message: `must be ${[...new Set(types)].join(' or ')}` }
-        : group[0]!;
-    const m = schemaMessage(e);
-    const pos = e.keyword === 'additionalProperties' ? locateKey(m.path) : locate(m.path);
-    messages.push({ level: 'error', file, ...(pos ?? {}), path: pathText(m.path), text: m.text });
-  }
+  const { locate, locateKey } = locators(doc, at);
+  messages.push(...schemaMessages(file, data, locate, locateKey));
   return {
     file,
     data: data as Record<string, unknown>,
     locate: (p) => locateKey(p),
     messages,
     vars,
-    generated: [...generated],
+    generated,
   };
 }
