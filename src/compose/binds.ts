@@ -4,6 +4,7 @@
 // compose file (`./init.sql`) becomes a recipe file. Pure: the file system comes in by a
 // reader, and the answer is data the converter writes into the recipe and the summary.
 import { isAbsolute, join, normalize, posix } from 'node:path';
+import { under } from '../recipe/check.js';
 
 export interface PathFacts {
   kind: 'dir' | 'file' | 'other';
@@ -36,9 +37,6 @@ export type BindOutcome =
   | { kind: 'volume'; name: string; level: 'info' | 'warning'; note: string; take?: string }
   | { kind: 'file'; content: string; mode: string; note: string }
   | { kind: 'error'; text: string };
-
-export const under = (path: string, root: string) =>
-  root === '/' || path === root || path.startsWith(`${root.replace(/\/+$/, '')}/`);
 
 /** Recipe file content is limited (schema's MAX_FILE_CONTENT); a bigger file stays a volume. */
 const MAX_BIND_FILE = 64 * 1024;

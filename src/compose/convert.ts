@@ -2,7 +2,8 @@
 // recipe cannot say is an error at the compose key's line, never dropped without a word;
 // what gives an app power over the host is said loudly. Pure: files come in by a reader.
 import { isAbsolute, join, normalize, posix } from 'node:path';
-import { type BindContext, bindOutcome, under } from './binds.js';
+import { under } from '../recipe/check.js';
+import { type BindContext, bindOutcome } from './binds.js';
 import { parseEnvFile } from './interpolate.js';
 import { addRecipeFile } from './recipe-files.js';
 import { placeMarkedSecrets, type SeedSecret, serviceConfigs, serviceSecrets } from './secrets.js';

@@ -1,11 +1,10 @@
 // berth import compose: load (parse, interpolate, schema), convert, then check the recipes
 // as `berth validate` would beside the recipes already there; write all of them, or none.
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { atomicWrite, privateDir } from '../exec/files.js';
+import { atomicWrite, newSecretValue, privateDir } from '../exec/files.js';
 import type { CheckContext } from '../recipe/check.js';
 import { shownSource } from '../recipe/diagnostics.js';
 import { checkRecipeSet, readRecipe, recipeFiles } from '../recipe/load.js';
@@ -249,7 +248,7 @@ async function seedSecrets(apps: readonly ConvertedApp[], dataDir: string): Prom
     if (e.value === undefined && e.apps.size < 2) continue;
     const files = [...e.apps].map((app) => join(appPaths(dataDir, app).secretsDir, name));
     const held = await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => undefined)));
-    const value = e.value ?? held.find((h) => h !== undefined) ?? randomBytes(24).toString('base64url');
+    const value = e.value ?? held.find((h) => h !== undefined) ?? newSecretValue();
     for (const [k, f] of files.entries()) {
       if (held[k] !== undefined) continue;
       await privateDir(dirname(f));

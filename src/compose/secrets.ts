@@ -3,7 +3,7 @@
 // mounts it (/run/secrets/NAME, so `X_FILE=/run/secrets/x` keeps working); and required
 // variables the loader marked (generated). Pure: files come in by the converter's reader.
 import { isAbsolute, join, normalize, posix } from 'node:path';
-import { under } from './binds.js';
+import { under } from '../recipe/check.js';
 import { addRecipeFile } from './recipe-files.js';
 import { SECRET_MARK_RE, unmark } from './secret-mark.js';
 

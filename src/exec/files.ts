@@ -70,6 +70,9 @@ export async function makeDirs(
   }
 }
 
+/** A new secret's value: 24 random bytes, URL-safe base64 (32 characters). */
+export const newSecretValue = () => randomBytes(24).toString('base64url');
+
 /** Secrets are generated once and never overwritten, so data encrypted or hashed with them stays valid. */
 export async function makeSecrets(secretsDir: string, names: readonly string[]): Promise<void> {
   await privateDir(secretsDir);
@@ -79,7 +82,7 @@ export async function makeSecrets(secretsDir: string, names: readonly string[]):
       () => true,
       () => false,
     );
-    if (!exists) await atomicWrite(path, randomBytes(24).toString('base64url'), 0o600);
+    if (!exists) await atomicWrite(path, newSecretValue(), 0o600);
   }
 }
 

@@ -88,7 +88,7 @@ export function portsOf(recipe: Recipe): PortMapping[] {
 }
 
 export const under = (path: string, root: string) =>
-  root === '/' || path === root || path.startsWith(`${root}/`);
+  root === '/' || path === root || path.startsWith(`${root.replace(/\/+$/, '')}/`);
 const trimSlash = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p);
 
 /** Why a (normalized) host path cannot be given to an app, as the end of a sentence; undefined when it can. */
